@@ -1,0 +1,9 @@
+/*
+ * Process facilities only the desktop simulator has (native part in hosts/lin/process.c):
+ * the command line, the exit status, environment variables, a forced GC and a monotonic clock.
+ */
+export function argv() @ "xs_lin_argv";
+export function exit(status) @ "xs_lin_exit";
+export function getenv(name) @ "xs_lin_getenv";
+export function gc() @ "xs_lin_gc";
+export function now() @ "xs_lin_now";

@@ -1,0 +1,189 @@
+/*
+ * Process-level natives of the desktop host:
+ *   - globals `trace` (Moddable: prints its arguments, no newline added) and `console`
+ *     (log/info/debug on stdout, warn/error on stderr, arguments joined by spaces);
+ *   - module "instrumentation" (Moddable-compatible names: XS heap and GC figures);
+ *   - module "lin/process": argv, exit, getenv, gc. Only the simulator has these.
+ */
+#include "xsAll.h"
+#include "xslin_host.h"
+
+extern int xslin_timer_count(txMachine* the);
+
+static int gxArgc = 0;
+static char** gxArgv = NULL;
+
+void xslin_set_arguments(int argc, char** argv)
+{
+	gxArgc = argc;
+	gxArgv = argv;
+}
+
+/* ---------- trace and console ---------- */
+
+static void fxWriteValue(txMachine* the, FILE* out, txSlot* value)
+{
+	/* Errors print their stack (name, message, frames); everything else prints String(v). */
+	if (mxIsReference(value)) {
+		txSlot* instance = value->value.reference;
+		if (instance->next && instance->next->kind == XS_ERROR_KIND) {
+			mxPushSlot(value);
+			mxGetID(mxID(_stack));
+			fputs(fxToString(the, the->stack), out);
+			mxPop();
+			return;
+		}
+	}
+	mxPushSlot(value);
+	fputs(fxToString(the, the->stack), out);
+	mxPop();
+}
+
+static void fxWriteArguments(txMachine* the, FILE* out, const char* separator, const char* end)
+{
+	txInteger i, c = mxArgc;
+	for (i = 0; i < c; i++) {
+		if (i)
+			fputs(separator, out);
+		fxWriteValue(the, out, mxArgv(i));
+	}
+	fputs(end, out);
+	fflush(out);
+}
+
+void xs_lin_trace(txMachine* the) { fxWriteArguments(the, stdout, "", ""); }
+void xs_lin_console_log(txMachine* the) { fxWriteArguments(the, stdout, " ", "\n"); }
+void xs_lin_console_error(txMachine* the) { fxWriteArguments(the, stderr, " ", "\n"); }
+
+void xslin_install_globals(txMachine* the)
+{
+	txSlot* console;
+	txSlot* global;
+	mxPush(mxGlobal);
+	global = the->stack;
+	fxNewHostFunction(the, xs_lin_trace, 1, fxID(the, "trace"), XS_NO_ID);
+	mxPushSlot(global);
+	fxDefineID(the, fxID(the, "trace"), XS_DONT_ENUM_FLAG, XS_GET_ONLY);
+	mxPop();
+
+	mxPush(mxObjectPrototype);
+	console = fxNewObjectInstance(the);
+	{
+		char* names[] = { "log", "info", "debug", "warn", "error" };
+		int i;
+		for (i = 0; i < 5; i++) {
+			fxNewHostFunction(the, i < 3 ? xs_lin_console_log : xs_lin_console_error, 1, fxID(the, names[i]), XS_NO_ID);
+			mxPushReference(console);
+			fxDefineID(the, fxID(the, names[i]), XS_DONT_ENUM_FLAG, XS_GET_ONLY);
+			mxPop();
+		}
+	}
+	mxPushSlot(global);
+	fxDefineID(the, fxID(the, "console"), XS_DONT_ENUM_FLAG, XS_GET_ONLY);
+	mxPop();
+	mxPop();
+}
+
+/* ---------- instrumentation ---------- */
+
+/* Indices and names as in the Moddable SDK's instrumentation module (1-based). Only the XS
+   figures and the ones this host knows are non-zero. */
+static const char* gxInstrumentationNames[] = {
+	NULL,
+	"Timers",
+	"Turns",
+	"XS Slot Heap Used",
+	"XS Chunk Heap Used",
+	"XS Keys Used",
+	"XS Garbage Collection Count",
+	"XS Modules Loaded",
+	"XS Stack Used",
+	"XS Slot Heap Size",
+	"XS Chunk Heap Size",
+	"XS Chunk Heap Peak",
+	"XS Slot Heap Peak",
+};
+#define mxInstrumentationCount ((int)(sizeof(gxInstrumentationNames) / sizeof(gxInstrumentationNames[0])))
+
+void xs_instrumentation_map(txMachine* the)
+{
+	txString name = fxToString(the, mxArgv(0));
+	int i;
+	for (i = 1; i < mxInstrumentationCount; i++) {
+		if (!c_strcmp(name, gxInstrumentationNames[i])) {
+			mxResult->kind = XS_INTEGER_KIND;
+			mxResult->value.integer = i;
+			return;
+		}
+	}
+}
+
+void xs_instrumentation_name(txMachine* the)
+{
+	txInteger i = fxToInteger(the, mxArgv(0));
+	if (i > 0 && i < mxInstrumentationCount)
+		fxCopyStringC(the, mxResult, (txString)gxInstrumentationNames[i]);
+}
+
+void xs_instrumentation_get(txMachine* the)
+{
+	txInteger i = fxToInteger(the, mxArgv(0));
+	double value;
+	switch (i) {
+	case 1: value = xslin_timer_count(the); break;
+	case 2: value = (double)the->turns; break;
+	case 3: value = (double)(the->currentHeapCount) * sizeof(txSlot); break;
+	case 4: value = (double)the->currentChunksSize; break;
+	case 5: value = (double)(the->keyIndex - the->keyOffset); break;
+	case 6: value = (double)the->garbageCollectionCount; break;
+	case 7: value = (double)the->modulesLoaded; break;
+	case 8: value = (double)((the->stackTop - the->stackPeak) * sizeof(txSlot)); break;
+	case 9: value = (double)(the->maximumHeapCount) * sizeof(txSlot); break;
+	case 10: value = (double)the->maximumChunksSize; break;
+	case 11: value = (double)the->peakChunksSize; break;
+	case 12: value = (double)(the->peakHeapCount) * sizeof(txSlot); break;
+	default: return;
+	}
+	mxResult->kind = XS_NUMBER_KIND;
+	mxResult->value.number = value;
+}
+
+/* ---------- lin/process ---------- */
+
+void xs_lin_argv(txMachine* the)
+{
+	int i;
+	mxPush(mxArrayPrototype);
+	fxNewArrayInstance(the);
+	mxPullSlot(mxResult);
+	for (i = 0; i < gxArgc; i++) {
+		mxPushStringC(gxArgv[i]);
+		mxPushSlot(mxResult);
+		mxDefineIndex(i, 0, XS_GET_ONLY);
+		mxPop();
+	}
+}
+
+void xs_lin_exit(txMachine* the)
+{
+	int status = mxArgc > 0 ? fxToInteger(the, mxArgv(0)) : 0;
+	xslin_exit(the, status);
+}
+
+void xs_lin_getenv(txMachine* the)
+{
+	const char* value = getenv(fxToString(the, mxArgv(0)));
+	if (value)
+		fxCopyStringC(the, mxResult, (txString)value);
+}
+
+void xs_lin_gc(txMachine* the)
+{
+	fxCollectGarbage(the);
+}
+
+void xs_lin_now(txMachine* the)
+{
+	mxResult->kind = XS_NUMBER_KIND;
+	mxResult->value.number = xslin_now_ms();
+}

@@ -1,0 +1,27 @@
+/*
+ * What the parts of the desktop host (hosts/lin) share with each other.
+ * Native modules that only use the xsmc API (crypto, random) do not need this file; modules
+ * that wait on file descriptors (sockets, TUN) register them with xslin_watch().
+ */
+#ifndef __XSLIN_HOST__
+#define __XSLIN_HOST__
+
+#include "xs.h"
+
+typedef void (*xslin_watch_callback)(xsMachine* the, void* data, short revents);
+
+/* platform.c */
+void xslin_add_module_directory(const char* path);
+void xslin_run_entry(xsMachine* the, const char* path);
+void xslin_exit(xsMachine* the, int status);
+
+/* loop.c: the poll() event loop. A watched fd's callback runs inside xsBeginHost/xsEndHost. */
+int xslin_watch(xsMachine* the, int fd, short events, xslin_watch_callback callback, void* data);
+void xslin_unwatch(xsMachine* the, int fd);
+void xslin_run_loop(xsMachine* the);
+double xslin_now_ms(void);
+
+/* process.c */
+void xslin_set_arguments(int argc, char** argv);
+
+#endif
