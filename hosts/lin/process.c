@@ -9,6 +9,10 @@
 #include "xslin_host.h"
 
 extern int xslin_timer_count(txMachine* the);
+/* TextEncoder and TextDecoder: the Moddable SDK's own modules (modules/data/text), as shipped
+   with the XS sources in @agoric/xsnap; the device build includes the same modules. */
+extern void modInstallTextDecoder(txMachine* the);
+extern void modInstallTextEncoder(txMachine* the);
 
 static int gxArgc = 0;
 static char** gxArgv = NULL;
@@ -82,6 +86,8 @@ void xslin_install_globals(txMachine* the)
 	fxDefineID(the, fxID(the, "console"), XS_DONT_ENUM_FLAG, XS_GET_ONLY);
 	mxPop();
 	mxPop();
+	modInstallTextDecoder(the);
+	modInstallTextEncoder(the);
 }
 
 /* ---------- instrumentation ---------- */

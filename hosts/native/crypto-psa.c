@@ -109,6 +109,13 @@ static psa_key_id_t importKey(xsMachine* the, psa_key_type_t type, psa_algorithm
 	psa_set_key_algorithm(&attributes, alg);
 	psa_set_key_usage_flags(&attributes, usage);
 	status = psa_import_key(&attributes, bytes, size, &id);
+	if (status == PSA_ERROR_INSUFFICIENT_MEMORY) {
+		/* All key slots are taken: collect unreachable key objects (their destructors free
+		   their slots) and try once more. Bytes pointers move when XS collects: fetch again. */
+		xsCollectGarbage();
+		xsmcGetBufferReadable(xsArg(argument), &bytes, &size);
+		status = psa_import_key(&attributes, bytes, size, &id);
+	}
 	psa_reset_key_attributes(&attributes);
 	psaCheck(the, status, "key import");
 	return id;
@@ -131,6 +138,16 @@ static uint8_t* region(xsMachine* the, int argument, xsUnsignedValue extra, xsUn
 void xs_psa_init(xsMachine* the)
 {
 	psaReady(the);
+}
+
+/* destroy(key): frees the key slot now (an SA that is deleted, a one-shot MAC) rather than
+   when the collector finds the object; the object is unusable afterwards. */
+void xs_psa_destroy(xsMachine* the)
+{
+	PsaKey* key = getKey(the, 0);
+	psa_destroy_key(key->id);
+	free(key);
+	xsmcSetHostData(xsArg(0), NULL);
 }
 
 /* hash(alg, data, out) -> digest length */
@@ -316,6 +333,10 @@ void xs_psa_ecdh_generate(xsMachine* the)
 	psa_set_key_algorithm(&attributes, PSA_ALG_ECDH);
 	psa_set_key_usage_flags(&attributes, PSA_KEY_USAGE_DERIVE);
 	status = psa_generate_key(&attributes, &id);
+	if (status == PSA_ERROR_INSUFFICIENT_MEMORY) {
+		xsCollectGarbage(); /* as in importKey */
+		status = psa_generate_key(&attributes, &id);
+	}
 	psa_reset_key_attributes(&attributes);
 	psaCheck(the, status, "ECDH key generation");
 	newKeyObject(the, id, PSA_ALG_ECDH, 0);

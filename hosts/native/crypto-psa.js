@@ -4,6 +4,7 @@
  * Crypto provider interface of src/crypto.
  */
 export function init() @ "xs_psa_init";
+export function destroy(key) @ "xs_psa_destroy";
 export function hash(alg, data, out) @ "xs_psa_hash";
 export function macKey(kind, hash, key) @ "xs_psa_mac_key";
 export function mac(key, buffer, offset, length, out) @ "xs_psa_mac";

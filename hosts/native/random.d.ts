@@ -1,4 +1,4 @@
-declare module "random" {
+declare module 'random' {
   /** Fills the buffer with bytes from the host's CSPRNG. */
   export function fillRandom(buffer: ArrayBuffer | ArrayBufferView): void;
 }

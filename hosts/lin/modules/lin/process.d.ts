@@ -1,0 +1,10 @@
+/** Types of hosts/lin/modules/lin/process.js (native part: hosts/lin/process.c). Simulator only. */
+declare module 'lin/process' {
+  /** The entry module's path, then its arguments. */
+  export function argv(): string[];
+  export function exit(status: number): never;
+  export function getenv(name: string): string | undefined;
+  export function gc(): void;
+  /** Monotonic milliseconds. */
+  export function now(): number;
+}

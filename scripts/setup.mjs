@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * Everything `npm start`, `npm test` and `npm run bench` need, from a fresh clone, in order:
+ *   1. npm dependencies (npm ci, without install scripts: @agoric/xsnap's own postinstall
+ *      builds xsnap-worker, which we don't use);
+ *   2. system packages: Mbed TLS headers (libmbedtls-dev) for the XS host, and with --bench
+ *      valgrind; installed with apt-get when root, else one line says which command to run;
+ *   3. the desktop XS host, hosts/lin -> build/lin/release/xs-ipsec-lin (make, incremental);
+ *   4. TypeScript -> build/js (tsc), and the portable core type-checked without Node types;
+ *   5. the XS module tree build/xs-modules: the @noble packages transpiled for XS (esbuild,
+ *      class static fields lowered: XS bug, see ../shared/notes/xs-engine.md), the host
+ *      binding modules, and the JSON test vectors as ES modules.
+ * Only Node built-ins are used before step 1 has run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const XS_HOST = join(ROOT, 'build/lin/release/xs-ipsec-lin');
+export const XS_MODULES = join(ROOT, 'build/xs-modules');
+export const JS_OUT = join(ROOT, 'build/js');
+
+const quiet = process.env.XS_IPSEC_SETUP_QUIET === '1';
+function say(message) {
+  if (!quiet) console.error(`setup: ${message}`);
+}
+
+function run(command, args, options = {}) {
+  const r = spawnSync(command, args, { cwd: ROOT, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit', ...options });
+  if (r.status !== 0) {
+    console.error(`setup: ${command} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+function newer(a, b) {
+  return !existsSync(b) || statSync(a).mtimeMs > statSync(b).mtimeMs;
+}
+
+function npmDependencies() {
+  const marker = join(ROOT, 'node_modules/.package-lock.json');
+  if (existsSync(marker) && !newer(join(ROOT, 'package-lock.json'), marker)) return;
+  say('installing npm dependencies (npm ci --ignore-scripts)');
+  run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund']);
+}
+
+function systemPackages(bench) {
+  const missing = [];
+  if (!existsSync('/usr/include/psa/crypto.h') || !existsSync('/usr/include/mbedtls/version.h')) missing.push('libmbedtls-dev');
+  const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  if (!has('make')) missing.push('make');
+  if (!has('cc')) missing.push('gcc');
+  if (bench && !has('valgrind')) missing.push('valgrind');
+  if (missing.length === 0) return;
+  if (process.getuid?.() === 0) {
+    say(`installing ${missing.join(' ')} with apt-get`);
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return;
+  }
+  console.error(`setup: missing system packages. Run: sudo apt-get install -y ${missing.join(' ')}`);
+  process.exit(1);
+}
+
+function xsHost() {
+  say('building the XS host (hosts/lin)');
+  run('make', ['-C', 'hosts/lin', '-j2', 'GOAL=release']);
+}
+
+function typescript() {
+  say('compiling TypeScript');
+  run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'src/tsconfig.json']);
+}
+
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+async function xsModules() {
+  say('preparing the XS module tree (build/xs-modules)');
+  const esbuild = await import('esbuild');
+  for (const pkg of ['hashes', 'ciphers', 'curves']) {
+    const from = join(ROOT, 'node_modules/@noble', pkg);
+    for (const file of walk(from)) {
+      const rel = relative(from, file);
+      if (!file.endsWith('.js') || rel.startsWith('src/') || rel.startsWith('esm/')) continue;
+      const to = join(XS_MODULES, '@noble', pkg, rel);
+      if (!newer(file, to)) continue;
+      mkdirSync(dirname(to), { recursive: true });
+      const { code } = await esbuild.transform(readFileSync(file, 'utf8'), {
+        loader: 'js', format: 'esm', target: 'es2022', supported: { 'class-static-field': false },
+      });
+      writeFileSync(to, code);
+    }
+  }
+  // Binding modules, by their Moddable module names ("timer", "crypto-psa", "lin/process", ...)
+  for (const dir of ['hosts/lin/modules', 'hosts/native']) {
+    for (const file of walk(join(ROOT, dir))) {
+      if (!file.endsWith('.js')) continue;
+      const to = join(XS_MODULES, relative(join(ROOT, dir), file));
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(file, to);
+    }
+  }
+  // JSON test vectors as ES modules, so both engines import them the same way
+  const vectors = join(ROOT, 'test/vectors');
+  for (const file of walk(vectors)) {
+    if (!file.endsWith('.json')) continue;
+    const to = join(JS_OUT, 'test/vectors', relative(vectors, file)).replace(/\.json$/, '.js');
+    if (!newer(file, to)) continue;
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileSync(to, `export default ${JSON.stringify(JSON.parse(readFileSync(file, 'utf8')))};\n`);
+  }
+}
+
+export async function setup({ bench = false } = {}) {
+  npmDependencies();
+  systemPackages(bench);
+  xsHost();
+  typescript();
+  await xsModules();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await setup({ bench: process.argv.includes('--bench') });
+  if (!existsSync(XS_HOST)) process.exit(1);
+  say('ready');
+}
+

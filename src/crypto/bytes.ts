@@ -1,0 +1,55 @@
+/** Byte helpers for the core: hex for logs and tests, concatenation, big-endian integers. */
+
+const HEX = '0123456789abcdef';
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+  return s;
+}
+
+/** Parses hex (no separators); throws on odd length or a non-hex character. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2) throw new RangeError(`odd-length hex string (${hex.length} characters)`);
+  // One regular expression pass for the check and one for the split: on XS, indexing into a
+  // long string walks it from the start, so per-character access is quadratic.
+  if (!/^[0-9a-fA-F]*$/.test(hex)) throw new RangeError('not a hex string');
+  const pairs = hex.match(/../g) ?? [];
+  const out = new Uint8Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) out[i] = parseInt(pairs[i], 16);
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** ASCII/Latin-1 text to bytes (identities, test strings); code points above 255 are an error. */
+export function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 255) throw new RangeError('not a Latin-1 string');
+    out[i] = c;
+  }
+  return out;
+}
+
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt('0x' + toHex(bytes));
+}
+
+/** Big-endian, left-padded to `length` bytes; throws when the value does not fit. */
+export function bigIntToBytes(value: bigint, length: number): Uint8Array {
+  const hex = value.toString(16);
+  if (value < 0n || hex.length > length * 2) throw new RangeError('value does not fit');
+  return fromHex(hex.padStart(length * 2, '0'));
+}

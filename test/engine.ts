@@ -1,0 +1,47 @@
+/**
+ * What the current engine offers the tests: its name and its crypto providers. On Node:
+ * software (@noble) and node:crypto; on XS: software and native (PSA/Mbed TLS). Every vector
+ * test runs once per provider slot, so both engines run the same number of tests.
+ */
+import type { Crypto, CryptoOptions } from '../src/crypto/provider.js';
+import { SoftwareCrypto } from '../src/crypto/software/provider.js';
+import { test } from './harness.js';
+
+export const engine: 'node' | 'xs' = typeof process !== 'undefined' && process.versions?.node ? 'node' : 'xs';
+
+export interface ProviderSlot {
+  /** 'software' or 'host' (node:crypto on Node, native PSA on XS) */
+  slot: 'software' | 'host';
+  make(options?: CryptoOptions): Crypto;
+}
+
+async function hostRandom(): Promise<(out: Uint8Array) => void> {
+  if (engine === 'node') {
+    const { randomFillSync } = await import('node:crypto');
+    return (out) => randomFillSync(out);
+  }
+  const { fillRandom } = await import('random');
+  return fillRandom;
+}
+
+const random = await hostRandom();
+const HostCrypto = engine === 'node'
+  ? (await import('../hosts/node/crypto-node.js')).NodeCrypto
+  : (await import('../hosts/moddable/crypto-native.js')).NativeCrypto;
+
+export const providerSlots: readonly ProviderSlot[] = [
+  { slot: 'software', make: (options = {}) => new SoftwareCrypto({ ...options, random }) },
+  { slot: 'host', make: (options = {}) => new HostCrypto(options) },
+];
+
+/** Registers one test per provider slot: "name [software]", "name [host]". */
+export function forEachProvider(name: string, fn: (crypto: Crypto, slot: ProviderSlot) => void | Promise<void>, options?: CryptoOptions): void {
+  for (const slot of providerSlots) {
+    test(`${name} [${slot.slot}]`, () => fn(slot.make(options), slot));
+  }
+}
+
+/** Loads a JSON vector file compiled to an ES module by scripts/setup.mjs (test/vectors/<path>.json). */
+export async function loadVectors<T = any>(path: string): Promise<T> {
+  return (await import(`./vectors/${path}.js`)).default as T;
+}

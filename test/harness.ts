@@ -1,0 +1,22 @@
+/**
+ * One test API for both engines. On Node, `test()` is node:test's; on XS, tests are queued
+ * here and run in order by test/xs-runner.ts. Test files import only this, ./assert.js and
+ * ./engine.js, so the same compiled files run unchanged on V8 and on the XS host.
+ */
+export type TestFunction = () => void | Promise<void>;
+
+interface QueuedTest {
+  name: string;
+  fn: TestFunction;
+}
+
+/** Tests registered on XS, in file order; empty on Node. */
+export const queuedTests: QueuedTest[] = [];
+
+const nodeTest: ((name: string, fn: TestFunction) => unknown) | undefined =
+  typeof process !== 'undefined' && process.versions?.node ? (await import('node:test')).test : undefined;
+
+export function test(name: string, fn: TestFunction): void {
+  if (nodeTest) nodeTest(name, fn);
+  else queuedTests.push({ name, fn });
+}
