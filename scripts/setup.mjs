@@ -109,6 +109,12 @@ async function xsModules() {
       copyFileSync(file, to);
     }
   }
+  // Test fixtures: plain modules the host tests run on purpose (some fail on purpose)
+  for (const file of walk(join(ROOT, 'test/fixtures'))) {
+    const to = join(JS_OUT, 'test/fixtures', relative(join(ROOT, 'test/fixtures'), file));
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(file, to);
+  }
   // JSON test vectors as ES modules, so both engines import them the same way
   const vectors = join(ROOT, 'test/vectors');
   for (const file of walk(vectors)) {

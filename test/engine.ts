@@ -41,6 +41,24 @@ export function forEachProvider(name: string, fn: (crypto: Crypto, slot: Provide
   }
 }
 
+/** build/js/test, where the compiled tests, vectors and fixtures are. */
+export const testDirectory: string = engine === 'node'
+  ? decodeURIComponent(new URL('.', import.meta.url).pathname).replace(/\/$/, '')
+  : (await import('lin/process')).argv()[0].replace(/\/[^/]*$/, '');
+
+/** Runs the XS host (build/lin/release/xs-ipsec-lin) on a module, to completion. */
+export async function runXsHost(args: string[]): Promise<{ status: number; output: string }> {
+  const root = testDirectory.replace(/\/js\/test$/, '');
+  const argv = ['--modules', `${root}/xs-modules`, ...args];
+  if (engine === 'node') {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(`${root}/lin/release/xs-ipsec-lin`, argv, { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status ?? 128, output: `${r.stdout}${r.stderr}` };
+  }
+  const process = await import('lin/process');
+  return process.run([process.execPath(), ...argv]);
+}
+
 /** Loads a JSON vector file compiled to an ES module by scripts/setup.mjs (test/vectors/<path>.json). */
 export async function loadVectors<T = any>(path: string): Promise<T> {
   return (await import(`./vectors/${path}.js`)).default as T;

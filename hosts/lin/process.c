@@ -7,6 +7,8 @@
  */
 #include "xsAll.h"
 #include "xslin_host.h"
+#include <errno.h>
+#include <sys/wait.h>
 
 extern int xslin_timer_count(txMachine* the);
 /* TextEncoder and TextDecoder: the Moddable SDK's own modules (modules/data/text), as shipped
@@ -192,4 +194,100 @@ void xs_lin_now(txMachine* the)
 {
 	mxResult->kind = XS_NUMBER_KIND;
 	mxResult->value.number = xslin_now_ms();
+}
+
+/* execPath(): this executable, so tests can start another simulator instance */
+void xs_lin_exec_path(txMachine* the)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n < 0)
+		mxUnknownError("cannot read /proc/self/exe");
+	path[n] = 0;
+	fxCopyStringC(the, mxResult, path);
+}
+
+/* run(argv) -> { status, output }: runs a program to completion, with its stdout and stderr
+   captured together (at most 1 MiB kept). status is the exit code, or 128 + signal. Blocks
+   the machine, so it is for tests and tools, not for the gateway's event loop. */
+void xs_lin_run(txMachine* the)
+{
+	txInteger argc, i;
+	char** args;
+	int fds[2];
+	pid_t pid;
+	int status = 0;
+	char* output;
+	size_t size = 0, capacity = 1024 * 1024;
+	mxPushSlot(mxArgv(0));
+	mxGetID(mxID(_length));
+	argc = fxToInteger(the, the->stack);
+	mxPop();
+	if (argc < 1 || argc > 256)
+		mxRangeError("run: argv must have 1 to 256 strings");
+	args = c_calloc(argc + 1, sizeof(char*));
+	output = c_malloc(capacity + 1);
+	if (!args || !output)
+		fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
+	for (i = 0; i < argc; i++) {
+		mxPushSlot(mxArgv(0));
+		mxGetIndex(i);
+		args[i] = strdup(fxToString(the, the->stack));
+		mxPop();
+	}
+	if (pipe(fds) < 0)
+		mxUnknownError("run: pipe failed");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execvp(args[0], args);
+		fprintf(stderr, "run: cannot execute %s\n", args[0]);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(fds[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (size < capacity) {
+			size_t take = (size_t)n < capacity - size ? (size_t)n : capacity - size;
+			memcpy(output + size, chunk, take);
+			size += take;
+		}
+	}
+	close(fds[0]);
+	output[size] = 0;
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	else
+		status = -1;
+	for (i = 0; i < argc; i++)
+		free(args[i]);
+	c_free(args);
+	mxPush(mxObjectPrototype);
+	fxNewObjectInstance(the);
+	mxPullSlot(mxResult);
+	mxPushInteger(status);
+	mxPushSlot(mxResult);
+	mxDefineID(fxID(the, "status"), XS_NO_FLAG, XS_GET_ONLY);
+	mxPop();
+	for (i = 0; i < (txInteger)size; i++)
+		if ((unsigned char)output[i] >= 0x80 || output[i] == 0)
+			output[i] = '?'; /* keep the string valid UTF-8 for XS */
+	mxPushStringC(output);
+	mxPushSlot(mxResult);
+	mxDefineID(fxID(the, "output"), XS_NO_FLAG, XS_GET_ONLY);
+	mxPop();
+	c_free(output);
 }

@@ -283,7 +283,9 @@ void xs_psa_cipher_key(xsMachine* the)
 }
 
 /* cipher(key, encrypt, iv, buffer, offset, length): in place. CTR takes the whole 16-byte
-   initial counter block as its IV. */
+   initial counter block as its IV. Mbed TLS 2.28's PSA layer holds back a partial CTR block
+   until finish and wants room for a whole block, so whole blocks go through in place and a
+   partial tail through a small bounce buffer. */
 void xs_psa_cipher(xsMachine* the)
 {
 	PsaKey* key = getKey(the, 0);
@@ -292,16 +294,30 @@ void xs_psa_cipher(xsMachine* the)
 	xsUnsignedValue ivSize, length;
 	uint8_t* data = region(the, 3, 0, &length);
 	psa_cipher_operation_t operation = PSA_CIPHER_OPERATION_INIT;
-	size_t written = 0, finished = 0;
+	uint8_t tailIn[16], tailOut[32];
+	size_t whole = length & ~(size_t)15, tail, written = 0, more = 0, finished = 0;
 	psa_status_t status;
+	if (key->alg != PSA_ALG_CTR)
+		whole = length; /* CBC and ECB: whole blocks only; PSA reports a partial one */
+	tail = length - whole;
 	xsmcGetBufferReadable(xsArg(2), &iv, &ivSize);
 	status = encrypt ? psa_cipher_encrypt_setup(&operation, key->id, key->alg) : psa_cipher_decrypt_setup(&operation, key->id, key->alg);
 	if (status == PSA_SUCCESS && key->alg != PSA_ALG_ECB_NO_PADDING)
 		status = psa_cipher_set_iv(&operation, iv, ivSize);
+	if (status == PSA_SUCCESS && whole)
+		status = psa_cipher_update(&operation, data, whole, data, whole, &written);
+	if (status == PSA_SUCCESS && tail) {
+		memcpy(tailIn, data + whole, tail);
+		status = psa_cipher_update(&operation, tailIn, tail, tailOut, sizeof(tailOut), &more);
+	}
 	if (status == PSA_SUCCESS)
-		status = psa_cipher_update(&operation, data, length, data, length, &written);
-	if (status == PSA_SUCCESS)
-		status = psa_cipher_finish(&operation, data + written, length - written, &finished);
+		status = psa_cipher_finish(&operation, tailOut + more, sizeof(tailOut) - more, &finished);
+	if (status == PSA_SUCCESS && (written != whole || more + finished != tail))
+		status = PSA_ERROR_CORRUPTION_DETECTED;
+	if (status == PSA_SUCCESS && tail)
+		memcpy(data + whole, tailOut, tail);
+	memset(tailIn, 0, sizeof(tailIn));
+	memset(tailOut, 0, sizeof(tailOut));
 	if (status != PSA_SUCCESS)
 		psa_cipher_abort(&operation);
 	psaCheck(the, status, encrypt ? "encrypt" : "decrypt");

@@ -14,8 +14,9 @@ export function prfFor(crypto: Crypto, algorithm: Algorithm): PrfFunction {
     const hash = p.hash!;
     return (key, data) => crypto.hmac(hash, key, data);
   }
-  // AES-XCBC-PRF-128 (RFC 4434 §2) and AES-CMAC-PRF-128 (RFC 4615 §3): a key of any length;
-  // shorter keys are zero-padded, longer ones are first reduced with the MAC under a zero key.
+  // AES-XCBC-PRF-128 (RFC 4434 §2): a shorter key is zero-padded, a longer one reduced with
+  // AES-XCBC-MAC under a zero key. AES-CMAC-PRF-128 (RFC 4615 §3): any key that is not 16
+  // bytes long is reduced with AES-CMAC under a zero key.
   const mac = p.mac;
   const run = (key: Uint8Array, data: Uint8Array) => {
     const out = new Uint8Array(16);
@@ -24,10 +25,10 @@ export function prfFor(crypto: Crypto, algorithm: Algorithm): PrfFunction {
   };
   return (key, data) => {
     let k = key;
-    if (k.length < 16) {
+    if (k.length < 16 && mac === 'aes-xcbc') {
       k = new Uint8Array(16);
       k.set(key);
-    } else if (k.length > 16) {
+    } else if (k.length !== 16) {
       k = run(new Uint8Array(16), key);
     }
     return run(k, data);

@@ -7,4 +7,8 @@ declare module 'lin/process' {
   export function gc(): void;
   /** Monotonic milliseconds. */
   export function now(): number;
+  /** This executable's path. */
+  export function execPath(): string;
+  /** Runs a program to completion (blocking); stdout and stderr captured together. */
+  export function run(argv: string[]): { status: number; output: string };
 }

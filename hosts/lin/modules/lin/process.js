@@ -7,3 +7,5 @@ export function exit(status) @ "xs_lin_exit";
 export function getenv(name) @ "xs_lin_getenv";
 export function gc() @ "xs_lin_gc";
 export function now() @ "xs_lin_now";
+export function execPath() @ "xs_lin_exec_path";
+export function run(argv) @ "xs_lin_run";
