@@ -6,6 +6,7 @@ import { asciiBytes, fromHex } from '../../src/crypto/bytes.js';
 import { constantTimeEqual, constantTimeEqualAt } from '../../src/crypto/compare.js';
 import { prfFor, prfPlus } from '../../src/crypto/prf.js';
 import { findAlgorithm } from '../../src/crypto/registry.js';
+import { selfTest } from '../../src/crypto/selftest.js';
 import { bytesEqual, equal, ok, throws } from '../assert.js';
 import { forEachProvider } from '../engine.js';
 import { test } from '../harness.js';
@@ -42,4 +43,10 @@ test('constant-time compare: equal, different, different lengths, out of bounds'
   ok(constantTimeEqualAt(a, 4, a.slice(4, 8), 0, 4));
   ok(!constantTimeEqualAt(a, 14, a, 0, 4), 'a range past the end is not equal');
   ok(!constantTimeEqualAt(a, -1, a, 0, 4));
+});
+
+forEachProvider('power-on self-test passes', (crypto) => {
+  const results = selfTest(crypto);
+  equal(results.length, 5);
+  for (const r of results) ok(r.ok, `${r.name}: ${r.error ?? 'wrong answer'}`);
 });

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * The xs-ipsec command line (package.json "bin").
+ *   xs-ipsec algorithms        the algorithm registry: strongSwan keywords, IANA IDs, legacy status
+ *   xs-ipsec sim [MODULE.js]   run a module (default: the firmware) in the desktop simulator
+ *   xs-ipsec bench [...]       the crypto benchmark table (npm run bench)
+ *   xs-ipsec help
+ * Commands for the gateway itself (run, check, status, demo, flash, provision) come with the
+ * work that builds them; see the README's status table.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [command = 'help', ...rest] = process.argv.slice(2);
+
+async function ready() {
+  process.env.XS_IPSEC_SETUP_QUIET ??= '1';
+  const { setup } = await import(join(ROOT, 'scripts/setup.mjs'));
+  await setup();
+  return import(join(ROOT, 'scripts/setup.mjs'));
+}
+
+switch (command) {
+  case 'algorithms': {
+    const { JS_OUT } = await ready();
+    const { ALGORITHMS } = await import(join(JS_OUT, 'src/crypto/registry.js'));
+    const types = { 1: 'ENCR', 2: 'PRF', 3: 'INTEG', 4: 'KE', 5: 'ESN' };
+    console.log('keyword              type   IANA id  key bits  RFC       legacy');
+    for (const a of ALGORITHMS) {
+      console.log(`${a.name.padEnd(20)} ${types[a.type].padEnd(6)} ${String(a.id ?? '-').padStart(7)}  ${String(a.keyBits || '-').padStart(8)}  ${a.rfc.padEnd(9)} ${a.legacy ? 'refused unless legacy is enabled' : ''}`);
+    }
+    break;
+  }
+  case 'sim': {
+    const { JS_OUT, XS_HOST, XS_MODULES } = await ready();
+    const entry = rest[0] ? resolve(rest[0]) : join(JS_OUT, 'hosts/moddable/main.js');
+    if (!existsSync(entry)) {
+      console.error(`xs-ipsec sim: ${entry}: no such module`);
+      process.exit(2);
+    }
+    const r = spawnSync(XS_HOST, ['--modules', XS_MODULES, entry, ...rest.slice(1)], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+    break;
+  }
+  case 'bench': {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.mjs'), ...rest], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+    break;
+  }
+  case 'help':
+  case '--help':
+  case '-h':
+    console.log(`usage: xs-ipsec <command>
+  algorithms        list the algorithm registry (strongSwan keywords, IANA IDs, legacy status)
+  sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
+  bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
+  help              this text`);
+    break;
+  default:
+    console.error(`xs-ipsec: unknown command "${command}" (try: xs-ipsec help)`);
+    process.exit(2);
+}
