@@ -10,10 +10,9 @@
  */
 import * as psa from 'crypto-psa';
 import { fillRandom } from 'random';
-import { blockCipherFrom, XcbcKey } from '../../src/crypto/block-modes.js';
-import { checkX25519Public, checkX25519Secret, ecpCoordinateBytes, ecpCurve, ecpToSec1, sec1ToEcp } from '../../src/crypto/key-exchange.js';
-import { findModpGroup, ModpKeyExchange } from '../../src/crypto/modp.js';
-import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkGroup, checkPrimitive } from '../../src/crypto/policy.js';
+import { xcbcFromEcb } from '../../src/crypto/block-modes.js';
+import { checkX25519Public, checkX25519Secret, ecpCoordinateBytes, ecpCurve, ecpToSec1, makeKeyExchange, sec1ToEcp } from '../../src/crypto/key-exchange.js';
+import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkPrimitive } from '../../src/crypto/policy.js';
 import {
   KeyExchangeError,
   type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type Implementation, type KeyExchange, type MacKey,
@@ -165,7 +164,7 @@ export class NativeCrypto implements Crypto {
         return new NativeMacKey(psa.MAC_CMAC, 0, key, 16);
       case 'aes-xcbc':
         checkAesMacKey(mac, key);
-        return new XcbcKey(blockCipherFrom(new NativeCipherKey('aes-ecb', key)), (k) => blockCipherFrom(new NativeCipherKey('aes-ecb', k)));
+        return xcbcFromEcb(key, (k) => new NativeCipherKey('aes-ecb', k));
     }
   }
 
@@ -179,19 +178,11 @@ export class NativeCrypto implements Crypto {
   }
 
   keyExchange(group: number): KeyExchange {
-    checkGroup(group, this.#allowLegacy);
-    const modp = findModpGroup(group);
-    if (modp) return ModpKeyExchange.generate(modp, fillRandom);
-    if (group === Ke.CURVE25519 || ecpCurve(group)) return new NativeEcdh(group);
-    throw new RangeError(`key exchange method ${group} is not implemented`);
+    return makeKeyExchange(group, this.#allowLegacy, fillRandom, (g, k) => new NativeEcdh(g, k));
   }
 
   keyExchangeFromPrivate(group: number, privateKey: Uint8Array): KeyExchange {
-    checkGroup(group, this.#allowLegacy);
-    const modp = findModpGroup(group);
-    if (modp) return new ModpKeyExchange(modp, privateKey);
-    if (group === Ke.CURVE25519 || ecpCurve(group)) return new NativeEcdh(group, privateKey);
-    throw new RangeError(`key exchange method ${group} is not implemented`);
+    return makeKeyExchange(group, this.#allowLegacy, fillRandom, (g, k) => new NativeEcdh(g, k), privateKey);
   }
 
   implementation(algorithm: string): Implementation {

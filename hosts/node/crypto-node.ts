@@ -7,10 +7,9 @@
  *   - MODP groups use the shared BigInt code (src/crypto/modp.ts), for one code path.
  */
 import * as nodeCrypto from 'node:crypto';
-import { blockCipherFrom, CmacKey, XcbcKey } from '../../src/crypto/block-modes.js';
-import { checkX25519Public, checkX25519Secret, ecpCoordinateBytes, ecpCurve, ecpToSec1, sec1ToEcp } from '../../src/crypto/key-exchange.js';
-import { findModpGroup, ModpKeyExchange } from '../../src/crypto/modp.js';
-import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkGroup, checkPrimitive } from '../../src/crypto/policy.js';
+import { blockCipherFrom, CmacKey, xcbcFromEcb } from '../../src/crypto/block-modes.js';
+import { checkX25519Public, checkX25519Secret, ecpCoordinateBytes, ecpCurve, ecpToSec1, makeKeyExchange, sec1ToEcp } from '../../src/crypto/key-exchange.js';
+import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkPrimitive } from '../../src/crypto/policy.js';
 import {
   KeyExchangeError,
   type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type Implementation, type KeyExchange, type MacKey,
@@ -215,7 +214,7 @@ export class NodeCrypto implements Crypto {
         return new CmacKey(blockCipherFrom(new NodeCipherKey('aes-ecb', key)));
       case 'aes-xcbc':
         checkAesMacKey(mac, key);
-        return new XcbcKey(blockCipherFrom(new NodeCipherKey('aes-ecb', key)), (k) => blockCipherFrom(new NodeCipherKey('aes-ecb', k)));
+        return xcbcFromEcb(key, (k) => new NodeCipherKey('aes-ecb', k));
     }
   }
 
@@ -229,21 +228,11 @@ export class NodeCrypto implements Crypto {
   }
 
   keyExchange(group: number): KeyExchange {
-    checkGroup(group, this.#allowLegacy);
-    const modp = findModpGroup(group);
-    if (modp) return ModpKeyExchange.generate(modp, (out) => this.randomBytes(out));
-    if (group === Ke.CURVE25519) return new NodeX25519();
-    if (ecpCurve(group)) return new NodeEcdh(group);
-    throw new RangeError(`key exchange method ${group} is not implemented`);
+    return makeKeyExchange(group, this.#allowLegacy, (out) => this.randomBytes(out), (g, k) => (g === Ke.CURVE25519 ? new NodeX25519(k) : new NodeEcdh(g, k)));
   }
 
   keyExchangeFromPrivate(group: number, privateKey: Uint8Array): KeyExchange {
-    checkGroup(group, this.#allowLegacy);
-    const modp = findModpGroup(group);
-    if (modp) return new ModpKeyExchange(modp, privateKey);
-    if (group === Ke.CURVE25519) return new NodeX25519(privateKey);
-    if (ecpCurve(group)) return new NodeEcdh(group, privateKey);
-    throw new RangeError(`key exchange method ${group} is not implemented`);
+    return makeKeyExchange(group, this.#allowLegacy, (out) => this.randomBytes(out), (g, k) => (g === Ke.CURVE25519 ? new NodeX25519(k) : new NodeEcdh(g, k)), privateKey);
   }
 
   implementation(algorithm: string): Implementation {

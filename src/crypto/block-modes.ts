@@ -49,6 +49,11 @@ function cbcMacLast(encrypt: BlockCipher, data: Uint8Array, offset: number, leng
   return state;
 }
 
+/** AES-XCBC-MAC from a provider's AES-ECB: the user key and the derived K1 each need one. */
+export function xcbcFromEcb(key: Uint8Array, ecb: (key: Uint8Array) => CipherKey): XcbcKey {
+  return new XcbcKey(blockCipherFrom(ecb(key)), (k) => blockCipherFrom(ecb(k)));
+}
+
 /** AES-CMAC (RFC 4493) over a 16-byte-key block cipher. */
 export class CmacKey implements MacKey {
   readonly length = 16;

@@ -4,8 +4,10 @@
  * (RFC 5903 §7), shared secrets are the x coordinate; Curve25519 values are 32 bytes and an
  * all-zero shared secret is rejected (RFC 8031 §2, RFC 7748 §6.1).
  */
-import { KeyExchangeError } from './provider.js';
-import { ALGORITHMS, TransformType } from './registry.js';
+import { findModpGroup, ModpKeyExchange } from './modp.js';
+import { checkGroup } from './policy.js';
+import { KeyExchangeError, type KeyExchange } from './provider.js';
+import { ALGORITHMS, Ke, TransformType } from './registry.js';
 
 export type CurveName = 'p256' | 'p384' | 'p521';
 
@@ -53,4 +55,21 @@ export function checkX25519Secret(secret: Uint8Array): Uint8Array {
 export function isKeyExchange(group: number): boolean {
   const a = ALGORITHMS.find((x) => x.type === TransformType.KE && x.id === group);
   return !!a && a.primitive.kind !== 'none';
+}
+
+/** A provider's own elliptic-curve code: an ECP group or Curve25519, fresh or from a private key. */
+export type CurveKeyExchange = (group: number, privateKey?: Uint8Array) => KeyExchange;
+
+/**
+ * The key exchange for an IKEv2 group, built the same way by every provider: the legacy check,
+ * the MODP groups in the shared BigInt code, the curves from the provider.
+ */
+export function makeKeyExchange(
+  group: number, allowLegacy: boolean, random: (out: Uint8Array) => void, curves: CurveKeyExchange, privateKey?: Uint8Array,
+): KeyExchange {
+  checkGroup(group, allowLegacy);
+  const modp = findModpGroup(group);
+  if (modp) return privateKey ? new ModpKeyExchange(modp, privateKey) : ModpKeyExchange.generate(modp, random);
+  if (group === Ke.CURVE25519 || ecpCurve(group)) return curves(group, privateKey);
+  throw new RangeError(`key exchange method ${group} is not implemented`);
 }

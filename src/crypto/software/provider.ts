@@ -18,9 +18,8 @@ import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
 import { CcmKey, CmacKey, XcbcKey, type BlockCipher } from '../block-modes.js';
 import { constantTimeEqualAt } from '../compare.js';
-import { checkX25519Public, checkX25519Secret, ecpCurve, ecpToSec1, sec1ToEcp } from '../key-exchange.js';
-import { findModpGroup, ModpKeyExchange } from '../modp.js';
-import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkGroup, checkPrimitive } from '../policy.js';
+import { checkX25519Public, checkX25519Secret, ecpCurve, ecpToSec1, makeKeyExchange, sec1ToEcp } from '../key-exchange.js';
+import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkPrimitive } from '../policy.js';
 import {
   KeyExchangeError,
   type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type Implementation, type KeyExchange, type MacKey,
@@ -274,33 +273,26 @@ export class SoftwareCrypto implements Crypto {
   }
 
   keyExchange(group: number): KeyExchange {
-    checkGroup(group, this.#allowLegacy);
-    const modp = findModpGroup(group);
-    if (modp) return ModpKeyExchange.generate(modp, this.#random);
+    return makeKeyExchange(group, this.#allowLegacy, this.#random, (g, k) => this.#curve(g, k));
+  }
+
+  keyExchangeFromPrivate(group: number, privateKey: Uint8Array): KeyExchange {
+    return makeKeyExchange(group, this.#allowLegacy, this.#random, (g, k) => this.#curve(g, k), privateKey);
+  }
+
+  #curve(group: number, privateKey?: Uint8Array): KeyExchange {
     if (group === Ke.CURVE25519) {
+      if (privateKey) return new X25519KeyExchange(privateKey);
       const k = new Uint8Array(32);
       this.#random(k);
       return new X25519KeyExchange(k);
     }
-    const curve = ecpCurve(group);
-    if (curve) return new EcpKeyExchange(group, CURVES[curve].utils.randomSecretKey(this.#seed(curve)));
-    throw new RangeError(`key exchange method ${group} is not implemented`);
-  }
-
-  /** Seed for noble's secret-key derivation, which reduces it modulo n without bias. */
-  #seed(curve: keyof typeof CURVES): Uint8Array {
+    const curve = ecpCurve(group)!;
+    if (privateKey) return new EcpKeyExchange(group, privateKey);
+    // noble reduces a seed longer than the order modulo n, without bias
     const seed = new Uint8Array(CURVES[curve].lengths.seed ?? 48);
     this.#random(seed);
-    return seed;
-  }
-
-  keyExchangeFromPrivate(group: number, privateKey: Uint8Array): KeyExchange {
-    checkGroup(group, this.#allowLegacy);
-    const modp = findModpGroup(group);
-    if (modp) return new ModpKeyExchange(modp, privateKey);
-    if (group === Ke.CURVE25519) return new X25519KeyExchange(privateKey);
-    if (ecpCurve(group)) return new EcpKeyExchange(group, privateKey);
-    throw new RangeError(`key exchange method ${group} is not implemented`);
+    return new EcpKeyExchange(group, CURVES[curve].utils.randomSecretKey(seed));
   }
 
   implementation(_algorithm: string): Implementation {
