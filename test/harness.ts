@@ -13,10 +13,13 @@ interface QueuedTest {
 /** Tests registered on XS, in file order; empty on Node. */
 export const queuedTests: QueuedTest[] = [];
 
-const nodeTest: ((name: string, fn: TestFunction) => unknown) | undefined =
+/** A test that has not finished after this long fails (on both engines) instead of hanging the run. */
+export const TEST_TIMEOUT_MS = 120_000;
+
+const nodeTest: ((name: string, options: { timeout: number }, fn: TestFunction) => unknown) | undefined =
   typeof process !== 'undefined' && process.versions?.node ? (await import('node:test')).test : undefined;
 
 export function test(name: string, fn: TestFunction): void {
-  if (nodeTest) nodeTest(name, fn);
+  if (nodeTest) nodeTest(name, { timeout: TEST_TIMEOUT_MS }, fn);
   else queuedTests.push({ name, fn });
 }

@@ -4,7 +4,19 @@
  * prints one line per test and a last line "xs: N passed, M failed"; exits 1 on any failure.
  */
 import { argv, exit, now } from 'lin/process';
-import { queuedTests } from './harness.js';
+import Timer from 'timer';
+import { queuedTests, TEST_TIMEOUT_MS } from './harness.js';
+
+/** Resolves with the test's outcome, or rejects when it runs past TEST_TIMEOUT_MS. */
+function withTimeout(run: Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = Timer.set(() => reject(new Error(`test timed out after ${TEST_TIMEOUT_MS} ms`)), TEST_TIMEOUT_MS);
+    run.then(
+      () => (Timer.clear(timer), resolve()),
+      (e) => (Timer.clear(timer), reject(e)),
+    );
+  });
+}
 
 const files = argv().slice(1);
 let passed = 0;
@@ -23,7 +35,7 @@ for (const file of files) {
 for (const { name, fn } of queuedTests) {
   const start = now();
   try {
-    await fn();
+    await withTimeout(Promise.resolve().then(fn));
     passed++;
     console.log(`ok - ${name} (${(now() - start).toFixed(0)} ms)`);
   } catch (e) {
