@@ -2,7 +2,8 @@
 /**
  * `npm run bench`: the crypto table, side by side in one run on this machine.
  *   - Node (V8): node:crypto (OpenSSL) and software (@noble), ops/s;
- *   - XS (desktop host): software (@noble) and native (PSA / Mbed TLS), ops/s;
+ *   - XS (desktop host built without mxDebug, like a device release): software (@noble) and
+ *     native (PSA / Mbed TLS), ops/s;
  *   - XS instructions per operation under `valgrind --tool=callgrind` (exact and repeatable,
  *     unlike wall-clock): only the measured loop is instrumented (lin/callgrind).
  * "XS native impl" says where the native provider really runs each row: "software" marks a
@@ -15,7 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { JS_OUT, setup, XS_HOST, XS_MODULES } from '../scripts/setup.mjs';
+import { JS_OUT, setup, XS_BENCH_HOST as XS_HOST, XS_MODULES } from '../scripts/setup.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -26,7 +27,7 @@ const MS = Number(option('--ms', '400'));
 const CALLGRIND = !args.includes('--no-callgrind');
 const JSON_OUT = option('--json', undefined);
 
-await setup({ bench: CALLGRIND });
+await setup({ bench: true });
 
 const { OPS, timeOp } = await import(join(JS_OUT, 'bench/crypto-ops.js'));
 const { NodeCrypto } = await import(join(JS_OUT, 'hosts/node/crypto-node.js'));

@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const XS_HOST = join(ROOT, 'build/lin/release/xs-ipsec-lin');
+/** the same host without mxDebug, as a device release build: what bench/ measures */
+export const XS_BENCH_HOST = join(ROOT, 'build/lin/bench/xs-ipsec-lin');
 export const XS_MODULES = join(ROOT, 'build/xs-modules');
 export const JS_OUT = join(ROOT, 'build/js');
 
@@ -64,9 +66,10 @@ function systemPackages(bench) {
   process.exit(1);
 }
 
-function xsHost() {
+function xsHost(bench) {
   say('building the XS host (hosts/lin)');
   run('make', ['-C', 'hosts/lin', '-j2', 'GOAL=release']);
+  if (bench) run('make', ['-C', 'hosts/lin', '-j2', 'GOAL=bench']);
 }
 
 function typescript() {
@@ -129,7 +132,7 @@ async function xsModules() {
 export async function setup({ bench = false } = {}) {
   npmDependencies();
   systemPackages(bench);
-  xsHost();
+  xsHost(bench);
   typescript();
   await xsModules();
 }

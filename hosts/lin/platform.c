@@ -211,6 +211,14 @@ static void fxBuildPendingHosts(txMachine* the)
 	mxPullSlot(mxResult);
 }
 
+/* Parser errors, printed the way compilers do: "path:line: error: message". */
+static void fxReportParserProblem(void* console, txString path, txInteger line, txString format, c_va_list arguments)
+{
+	fprintf(stderr, "%s:%d: error: ", path ? path : "?", (int)line);
+	vfprintf(stderr, format, arguments);
+	fputc('\n', stderr);
+}
+
 static txScript* fxLoadScript(txMachine* the, txString path, txUnsigned flags)
 {
 	txParser _parser;
@@ -220,6 +228,7 @@ static txScript* fxLoadScript(txMachine* the, txString path, txUnsigned flags)
 	txString name = NULL;
 	txScript* volatile script = NULL;
 	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
+	parser->reportError = fxReportParserProblem;
 	parser->firstJump = &jump;
 	file = fopen(path, "r");
 	if (c_setjmp(jump.jmp_buf) == 0) {

@@ -11,11 +11,11 @@ import { test } from '../harness.js';
 const fixture = (name: string) => `${testDirectory}/fixtures/${name}`;
 
 const failures: [string, string, RegExp][] = [
-  ['a module that throws', 'throws.js', /TypeError: fixture: bad configuration[\s\S]*configure/],
+  ['a module that throws', 'throws.js', /TypeError: fixture: bad configuration\n at configure \(\S*throws\.js:3\)/],
   ['a missing import', 'missing-import.js', /no-such-module\.js.*not found/],
-  ['an unhandled rejection', 'unhandled-rejection.js', /unhandled rejection: RangeError: fixture: nobody awaits me/],
+  ['an unhandled rejection', 'unhandled-rejection.js', /unhandled rejection: RangeError: fixture: nobody awaits me\n at fail \(\S*unhandled-rejection\.js:3\)/],
   ['an exception in a timer callback', 'timer-throws.js', /uncaught exception: Error: fixture: thrown in a timer/],
-  ['a syntax error', 'syntax-error.js', /syntax-error\.js/],
+  ['a syntax error', 'syntax-error.js', /syntax-error\.js:2: error: missing expression/],
 ];
 
 for (const [what, file, message] of failures) {
