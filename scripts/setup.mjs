@@ -103,6 +103,16 @@ async function xsModules() {
       writeFileSync(to, code);
     }
   }
+  // fast-check for the property tests, bundled into one module (it imports pure-rand) with
+  // setTimeout/clearTimeout over the timer module (fast-check captures them when it loads)
+  const fastCheck = join(XS_MODULES, 'fast-check.js');
+  if (newer(join(ROOT, 'node_modules/fast-check/package.json'), fastCheck)) {
+    await esbuild.build({
+      entryPoints: [join(ROOT, 'node_modules/fast-check/lib/fast-check.js')], bundle: true, format: 'esm', target: 'es2022',
+      supported: { 'class-static-field': false }, inject: [join(ROOT, 'test/xs/web-timers.js')], external: ['timer'],
+      outfile: fastCheck, logLevel: 'warning',
+    });
+  }
   // Binding modules, by their Moddable module names ("timer", "crypto-psa", "lin/process", ...)
   for (const dir of ['hosts/lin/modules', 'hosts/native']) {
     for (const file of walk(join(ROOT, dir))) {

@@ -1,0 +1,375 @@
+/**
+ * An ESP security association (RFC 4303): seals outbound packets and opens inbound ones in
+ * place, in tunnel or transport mode, IPv4 or IPv6, optionally UDP-encapsulated (RFC 3948).
+ *
+ * The caller hands a `Packet` whose buffer has headroom before the packet (outer IP header,
+ * UDP header, ESP header and IV: SEAL_HEADROOM bytes are always enough) and tailroom after it
+ * (padding, trailer and ICV: SEAL_TAILROOM plus any TFC padding). Seal and open move the
+ * packet's `offset`/`length` to the result; nothing is allocated per packet. A packet that
+ * cannot be processed is dropped and counted under a named reason (`drops`), never thrown.
+ */
+import {
+  checkIpv4, checkIpv6, IPV6_HEADER_LENGTH, IpProtocol,
+  ipv4HeaderLength, ipv4Protocol, ipv4TotalLength, ipv6NextHeader, ipv6PayloadLength, updateIpv4, updateIpv6,
+  writeIpv4Header, writeIpv6Header,
+} from '../wire/ip.js';
+import { writeUdpHeader } from '../wire/udp.js';
+import { REPLAYED, ReplayWindow, TOO_OLD } from './replay.js';
+import type { EspTransform } from './transform.js';
+
+/** Outer IPv6 (40) + UDP (8) + ESP header (8) + the largest IV (16). */
+export const SEAL_HEADROOM = 72;
+/** Largest padding for a 16-byte block (15) + pad length + next header + largest ICV (32). */
+export const SEAL_TAILROOM = 49;
+
+/** A packet in a buffer, moved in place by seal and open. */
+export interface Packet {
+  buffer: Uint8Array;
+  offset: number;
+  length: number;
+}
+
+/** Why a packet was dropped. Each SA counts every reason. */
+export const DROP_REASONS = [
+  'truncated', // shorter than the headers and trailer it must have
+  'bad length', // the encrypted part is not a whole number of cipher blocks
+  'bad spi', // not this SA's SPI
+  'replay', // this sequence number was already received
+  'too old', // left of the replay window (or 0)
+  'auth failure', // ICV / AEAD tag did not verify
+  'bad padding', // pad length too long, or padding bytes not 1, 2, 3, ... (RFC 4303 §2.4)
+  'bad inner packet', // tunnel mode: not an IP packet of the family the next header says
+  'bad packet', // outbound: not an IP packet this SA can carry
+  'no room', // outbound: not enough headroom or tailroom in the buffer
+  'sequence exhausted', // outbound: the counter would wrap (RFC 4303 §3.3.3): rekey
+  'expired', // the hard lifetime is reached
+  'dummy', // inbound dummy packet, next header 59 (RFC 4303 §2.6): counted, not an error
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+export type DropCounters = Record<DropReason, number>;
+
+export function newDropCounters(): DropCounters {
+  const counters = {} as DropCounters;
+  for (const reason of DROP_REASONS) counters[reason] = 0;
+  return counters;
+}
+
+/** Soft and hard limits (RFC 4301 §4.4.2.1): soft raises an event (time to rekey), hard stops the SA. */
+export interface Lifetime {
+  bytes?: number;
+  packets?: number;
+}
+
+export type SaEvent = { type: 'soft-expired' | 'hard-expired' | 'sequence-exhausted'; spi: number; reason: 'bytes' | 'packets' | 'sequence' };
+
+export interface EspSaConfig {
+  spi: number;
+  direction: 'in' | 'out';
+  mode: 'tunnel' | 'transport';
+  transform: EspTransform;
+  esn: boolean;
+  /** inbound: anti-replay window size (RFC 4303 §3.4.3); 0 turns the check off. Default 64. */
+  replayWindow?: number;
+  /** tunnel mode, outbound: outer source and destination addresses, both 4 or both 16 bytes */
+  tunnel?: { local: Uint8Array; remote: Uint8Array };
+  /** UDP encapsulation (RFC 3948): outbound source and destination ports */
+  encapsulation?: { localPort: number; remotePort: number };
+  /** tunnel mode, outbound: pad inner packets to at least this many bytes (TFC, RFC 4303 §2.7) */
+  tfcPadding?: number;
+  soft?: Lifetime;
+  hard?: Lifetime;
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+export class EspSa {
+  readonly spi: number;
+  readonly direction: 'in' | 'out';
+  readonly mode: 'tunnel' | 'transport';
+  readonly esn: boolean;
+  readonly transform: EspTransform;
+  readonly drops: DropCounters = newDropCounters();
+  /** packets and bytes (of inner packets) sealed or opened */
+  packets = 0;
+  bytes = 0;
+  /** lifetime and sequence events, for the key manager to drain */
+  readonly events: SaEvent[] = [];
+  readonly replay: ReplayWindow | null;
+  readonly #config: EspSaConfig;
+  /** addresses of the tunnel: local then remote, for the outer header */
+  readonly #tunnelAddresses: Uint8Array | null;
+  #seqHigh = 0;
+  #seqLow = 0;
+  #identification = 0;
+  #softReached = false;
+  #exhausted = false;
+  #hardReached = false;
+
+  constructor(config: EspSaConfig) {
+    if (!Number.isInteger(config.spi) || config.spi < 256 || config.spi > 0xffffffff) {
+      throw new RangeError(`SPI ${config.spi} is reserved or out of range (RFC 4303 §2.1: 1-255 are reserved)`);
+    }
+    this.#config = config;
+    this.spi = config.spi;
+    this.direction = config.direction;
+    this.mode = config.mode;
+    this.esn = config.esn;
+    this.transform = config.transform;
+    const window = config.replayWindow ?? 64;
+    this.replay = config.direction === 'in' && window > 0 ? new ReplayWindow(Math.max(32, window), config.esn) : null;
+    const t = config.tunnel;
+    if (config.mode === 'tunnel' && config.direction === 'out') {
+      if (!t || (t.local.length !== 4 && t.local.length !== 16) || t.local.length !== t.remote.length) {
+        throw new TypeError('an outbound tunnel-mode SA needs local and remote addresses of one family');
+      }
+    }
+    this.#tunnelAddresses = t ? Uint8Array.from([...t.local, ...t.remote]) : null;
+  }
+
+  /** The next outbound sequence number as (high, low); the SA's counter (RFC 4303 §3.3.3). */
+  get sequence(): { high: number; low: number } {
+    return { high: this.#seqHigh, low: this.#seqLow };
+  }
+
+  /** Sets the outbound counter (tests of the wrap; an SA restored with its state). */
+  setSequence(high: number, low: number): void {
+    this.#seqHigh = high >>> 0;
+    this.#seqLow = low >>> 0;
+  }
+
+  #drop(reason: DropReason): false {
+    this.drops[reason]++;
+    return false;
+  }
+
+  /** Counts a packet toward the lifetimes; false when the hard limit stops it. */
+  #account(bytes: number): boolean {
+    if (this.#hardReached) return false;
+    this.packets++;
+    this.bytes += bytes;
+    const { soft, hard } = this.#config;
+    if (hard && ((hard.bytes !== undefined && this.bytes >= hard.bytes) || (hard.packets !== undefined && this.packets >= hard.packets))) {
+      this.#hardReached = true;
+      this.events.push({ type: 'hard-expired', spi: this.spi, reason: hard.packets !== undefined && this.packets >= hard.packets ? 'packets' : 'bytes' });
+    } else if (!this.#softReached && soft &&
+      ((soft.bytes !== undefined && this.bytes >= soft.bytes) || (soft.packets !== undefined && this.packets >= soft.packets))) {
+      this.#softReached = true;
+      this.events.push({ type: 'soft-expired', spi: this.spi, reason: soft.packets !== undefined && this.packets >= soft.packets ? 'packets' : 'bytes' });
+    }
+    return true;
+  }
+
+  /** True once the hard lifetime is reached: the SA must be replaced. */
+  get expired(): boolean {
+    return this.#hardReached;
+  }
+
+  /**
+   * Seals the IP packet at packet.offset. Afterwards `packet` holds the complete outer IP
+   * packet (tunnel: a new outer header; transport: the original header, updated), with the
+   * UDP header when encapsulated. Returns false when the packet was dropped.
+   */
+  seal(packet: Packet): boolean {
+    if (this.direction !== 'out') return this.#drop('bad spi');
+    if (this.#hardReached) return this.#drop('expired');
+    const buffer = packet.buffer;
+    const inner = packet.offset;
+    const innerLength = packet.length;
+    const version = innerLength > 0 ? buffer[inner] >> 4 : 0;
+    if (version === 4 ? checkIpv4(buffer, inner, innerLength, false) !== null : version === 6 ? checkIpv6(buffer, inner, innerLength) !== null : true) {
+      return this.#drop('bad packet');
+    }
+    let payload: number;
+    let payloadLength: number;
+    let nextHeader: number;
+    let ipHeaderLength: number;
+    if (this.mode === 'tunnel') {
+      // what is encrypted: the whole inner packet
+      payload = inner;
+      payloadLength = innerLength;
+      nextHeader = version === 4 ? IpProtocol.IPV4 : IpProtocol.IPV6;
+      ipHeaderLength = this.#tunnelAddresses!.length === 4 ? 20 : IPV6_HEADER_LENGTH;
+    } else {
+      // the IP payload; the header stays in front
+      if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.#drop('bad packet'); // extension headers: not yet
+      ipHeaderLength = version === 4 ? ipv4HeaderLength(buffer, inner) : IPV6_HEADER_LENGTH;
+      payload = inner + ipHeaderLength;
+      payloadLength = (version === 4 ? ipv4TotalLength(buffer, inner) : IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, inner)) - ipHeaderLength;
+      nextHeader = version === 4 ? ipv4Protocol(buffer, inner) : ipv6NextHeader(buffer, inner);
+    }
+    // TFC padding (RFC 4303 §2.7), tunnel mode only: the receiver finds the inner length in its header
+    const tfc = this.mode === 'tunnel' && this.#config.tfcPadding ? Math.max(0, this.#config.tfcPadding - payloadLength) : 0;
+    return this.#encapsulate(packet, payload, payloadLength, tfc, nextHeader, ipHeaderLength, innerLength,
+      version === 4 ? buffer[inner + 1] : ((buffer[inner] & 15) << 4) | (buffer[inner + 1] >> 4));
+  }
+
+  /**
+   * Seals a dummy packet (next header 59, RFC 4303 §2.6) of `length` bytes of payload in
+   * tunnel mode: traffic-flow confidentiality for a sender with nothing to say. The packet's
+   * buffer is used from `packet.offset` on; its content is ignored.
+   */
+  sealDummy(packet: Packet, length: number): boolean {
+    if (this.direction !== 'out' || this.mode !== 'tunnel') return this.#drop('bad packet');
+    if (this.#hardReached) return this.#drop('expired');
+    if (packet.offset + length > packet.buffer.length) return this.#drop('no room');
+    packet.buffer.fill(0, packet.offset, packet.offset + length);
+    return this.#encapsulate(packet, packet.offset, length, 0, IpProtocol.NO_NEXT_HEADER,
+      this.#tunnelAddresses!.length === 4 ? 20 : IPV6_HEADER_LENGTH, 0, 0);
+  }
+
+  /** The common part of seal: trailer, ESP header, encryption, outer headers. */
+  #encapsulate(packet: Packet, payload: number, payloadLength: number, tfc: number, nextHeader: number,
+    ipHeaderLength: number, accounted: number, tos: number): boolean {
+    const buffer = packet.buffer;
+    // RFC 4303 §3.3.3: the counter must not cycle; with ESN at 2^64 - 1, without at 2^32 - 1
+    if (this.#seqLow === 0xffffffff && (!this.esn || this.#seqHigh === 0xffffffff)) {
+      if (!this.#exhausted) {
+        this.#exhausted = true;
+        this.events.push({ type: 'sequence-exhausted', spi: this.spi, reason: 'sequence' });
+      }
+      return this.#drop('sequence exhausted');
+    }
+    const t = this.transform;
+    const udp = this.#config.encapsulation ? 8 : 0;
+    const espHeader = 8 + t.ivLength;
+    const block = t.blockSize;
+    const padLength = (block - ((payloadLength + tfc + 2) % block)) % block;
+    const encrypted = payloadLength + tfc + padLength + 2;
+    const esp = payload - espHeader;
+    const outer = esp - udp - ipHeaderLength;
+    const end = payload + encrypted + t.icvLength;
+    if (outer < 0 || end > buffer.length) return this.#drop('no room');
+
+    // sequence number: count up first, the first packet carries 1
+    const low = (this.#seqLow + 1) >>> 0;
+    const high = low === 0 ? (this.#seqHigh + 1) >>> 0 : this.#seqHigh;
+    this.#seqLow = low;
+    this.#seqHigh = high;
+    if (!this.#account(accounted)) return this.#drop('expired');
+
+    // transport mode: the IP header moves in front of the ESP header
+    const inner = packet.offset;
+    if (this.mode === 'transport') buffer.copyWithin(outer, inner, inner + ipHeaderLength);
+
+    // trailer: TFC zeros, padding 1, 2, 3, ..., pad length, next header (RFC 4303 §2.4-§2.7)
+    let p = payload + payloadLength;
+    for (let i = 0; i < tfc; i++) buffer[p++] = 0;
+    for (let i = 1; i <= padLength; i++) buffer[p++] = i;
+    buffer[p++] = padLength;
+    buffer[p] = nextHeader;
+
+    writeU32(buffer, esp, this.spi);
+    writeU32(buffer, esp + 4, low);
+    t.seal(buffer, esp, encrypted, high, low);
+
+    const totalLength = end - outer;
+    const protocol = udp ? IpProtocol.UDP : IpProtocol.ESP;
+    if (this.mode === 'tunnel') {
+      const a = this.#tunnelAddresses!;
+      // RFC 4301 §5.1.2.1: DSCP copied from the inner header; ECN copied (RFC 6040 normal mode)
+      if (a.length === 4) {
+        this.#identification = (this.#identification + 1) & 0xffff;
+        writeIpv4Header(buffer, outer, totalLength, protocol, this.#identification, 64, a, 0, 4, tos);
+      } else {
+        writeIpv6Header(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol, 64, a, 0, 16, tos);
+      }
+    } else if (buffer[outer] >> 4 === 4) {
+      updateIpv4(buffer, outer, totalLength, protocol);
+    } else {
+      updateIpv6(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol);
+    }
+    if (udp) {
+      const e = this.#config.encapsulation!;
+      writeUdpHeader(buffer, outer, outer + ipHeaderLength, e.localPort, e.remotePort, end - (outer + ipHeaderLength));
+    }
+    packet.offset = outer;
+    packet.length = totalLength;
+    return true;
+  }
+
+  /**
+   * Opens the ESP packet at packet.offset (its ESP header; UDP encapsulation already
+   * removed). Tunnel mode: afterwards `packet` holds the inner IP packet. Transport mode:
+   * `ipOffset` is where the outer IP header starts in the same buffer; afterwards `packet`
+   * holds that header, restored, followed by the decrypted payload. Returns false when the
+   * packet was dropped (or was a dummy packet).
+   */
+  open(packet: Packet, ipOffset = -1): boolean {
+    const buffer = packet.buffer;
+    const esp = packet.offset;
+    const length = packet.length;
+    const t = this.transform;
+    if (this.direction !== 'in') return this.#drop('bad spi');
+    if (length < 8 + t.ivLength + 2 + t.icvLength) return this.#drop('truncated');
+    if (readU32(buffer, esp) !== this.spi) return this.#drop('bad spi');
+    const encrypted = length - 8 - t.ivLength - t.icvLength;
+    if (t.blockSize > 4 && encrypted % t.blockSize !== 0) return this.#drop('bad length');
+    if (this.#hardReached) return this.#drop('expired');
+    const low = readU32(buffer, esp + 4);
+    let high = 0;
+    if (this.replay) {
+      high = this.replay.check(low);
+      if (high === REPLAYED) return this.#drop('replay');
+      if (high === TOO_OLD) return this.#drop('too old');
+    }
+    if (!t.open(buffer, esp, encrypted, high, low)) return this.#drop('auth failure');
+    // only an authenticated packet moves the window (RFC 4303 §3.4.3)
+    if (this.replay && !this.replay.accept(high, low)) return this.#drop('replay');
+
+    const start = esp + 8 + t.ivLength;
+    const nextHeader = buffer[start + encrypted - 1];
+    const padLength = buffer[start + encrypted - 2];
+    if (padLength + 2 > encrypted) return this.#drop('bad padding');
+    const payloadLength = encrypted - 2 - padLength;
+    for (let i = 1; i <= padLength; i++) if (buffer[start + payloadLength + i - 1] !== i) return this.#drop('bad padding');
+    if (nextHeader === IpProtocol.NO_NEXT_HEADER) return this.#drop('dummy');
+
+    if (this.mode === 'tunnel') {
+      let innerLength: number;
+      if (nextHeader === IpProtocol.IPV4 && checkIpv4(buffer, start, payloadLength, true) === null) {
+        innerLength = ipv4TotalLength(buffer, start);
+      } else if (nextHeader === IpProtocol.IPV6 && checkIpv6(buffer, start, payloadLength) === null) {
+        innerLength = IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, start);
+      } else {
+        return this.#drop('bad inner packet');
+      }
+      if (!this.#account(innerLength)) return this.#drop('expired');
+      packet.offset = start;
+      packet.length = innerLength; // anything after it was TFC padding
+      return true;
+    }
+
+    // transport mode: put the outer IP header back in front of the payload
+    if (ipOffset < 0 || ipOffset >= esp) return this.#drop('bad packet');
+    const version = buffer[ipOffset] >> 4;
+    const headerLength = version === 4 ? ipv4HeaderLength(buffer, ipOffset) : IPV6_HEADER_LENGTH;
+    if (version !== 4 && version !== 6) return this.#drop('bad packet');
+    const header = start - headerLength;
+    buffer.copyWithin(header, ipOffset, ipOffset + headerLength);
+    if (version === 4) updateIpv4(buffer, header, headerLength + payloadLength, nextHeader);
+    else updateIpv6(buffer, header, payloadLength, nextHeader);
+    if (!this.#account(headerLength + payloadLength)) return this.#drop('expired');
+    packet.offset = header;
+    packet.length = headerLength + payloadLength;
+    return true;
+  }
+
+  /** Reads the SPI of the ESP packet at `offset` (the SAD's lookup key); -1 if too short. */
+  static spiOf(buffer: Uint8Array, offset: number, length: number): number {
+    return length < 8 ? -1 : readU32(buffer, offset);
+  }
+}
+
+function isUpperLayer(protocol: number): boolean {
+  return protocol !== IpProtocol.HOPOPT && protocol !== IpProtocol.ROUTING && protocol !== IpProtocol.FRAGMENT && protocol !== IpProtocol.DSTOPTS;
+}
+

@@ -1,0 +1,272 @@
+/**
+ * ESP transforms: how one SA encrypts and authenticates a packet in place, for every
+ * algorithm of the registry (RFC 8221 §5-§6).
+ *
+ * Packet layout (RFC 4303 §2), offsets relative to the ESP header at `esp`:
+ *   [SPI 4][Seq 4][IV ivLength][payload | padding | pad length | next header][ICV icvLength]
+ *    esp           esp+8        esp+8+ivLength                                 ...
+ * `length` below is the length of the encrypted part (payload through next header).
+ *
+ * Two families:
+ *   - AeadTransform: AES-GCM (RFC 4106), AES-CCM (RFC 4309), ChaCha20-Poly1305 (RFC 7634),
+ *     their implicit-IV forms (RFC 8750), and AES-GMAC (RFC 4543, authentication only);
+ *   - CipherMacTransform: AES-CBC (RFC 3602), AES-CTR (RFC 3686), DES/3DES-CBC (RFC 2405,
+ *     RFC 2451), ENCR_NULL (RFC 2410), each with an HMAC (RFC 2404, RFC 4868, RFC 2403,
+ *     RFC 2857), AES-XCBC-MAC-96 (RFC 3566) or AES-CMAC-96 (RFC 4494).
+ * Each holds its keys (imported once) and small per-SA scratch buffers, so seal and open
+ * allocate nothing.
+ */
+import { constantTimeEqualAt } from '../crypto/compare.js';
+import type { AeadKey, CipherKey, Crypto, MacKey } from '../crypto/provider.js';
+import type { Algorithm } from '../crypto/registry.js';
+
+export interface EspTransform {
+  /** e.g. "aes128gcm16" or "aes128-sha256" */
+  readonly name: string;
+  /** bytes of IV carried in each packet */
+  readonly ivLength: number;
+  /** bytes of ICV after the encrypted part */
+  readonly icvLength: number;
+  /** the encrypted part is padded to a multiple of this (at least 4: RFC 4303 §2.4) */
+  readonly blockSize: number;
+  /**
+   * Fills the IV, encrypts buffer[esp+8+ivLength, +length) in place and writes the ICV after it.
+   * The ESP header (SPI, low sequence number) is already written.
+   */
+  seal(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): void;
+  /** Verifies the ICV and decrypts in place; false when the packet does not authenticate. */
+  open(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): boolean;
+  /** Frees native key slots (an SA that is deleted). */
+  dispose?(): void;
+}
+
+/** The key material an ESP SA takes from IKE's KEYMAT (RFC 7296 §2.17) or from manual keying. */
+export interface EspKeys {
+  /** encryption key, with its salt/nonce appended for AEADs and CTR (RFC 4106 §8.1, RFC 3686 §5.1) */
+  encryption: Uint8Array;
+  /** integrity key; empty for AEADs */
+  integrity: Uint8Array;
+}
+
+/** How many bytes of key material a transform takes: [encryption (+salt), integrity]. */
+export function keyLengths(encryption: Algorithm, integrity: Algorithm | null): [number, number] {
+  const e = encryption.primitive;
+  let enc = 0;
+  if (e.kind === 'aead' || e.kind === 'gmac') enc = e.keyBytes + e.saltBytes;
+  else if (e.kind === 'cipher') enc = e.keyBytes + e.nonceBytes;
+  else if (e.kind !== 'null') throw new TypeError(`${encryption.name} is not an ESP encryption algorithm`);
+  const i = integrity?.primitive;
+  return [enc, i && i.kind === 'mac' ? i.keyBytes : 0];
+}
+
+function writeU32(buffer: Uint8Array, offset: number, value: number): void {
+  buffer[offset] = value >>> 24;
+  buffer[offset + 1] = (value >>> 16) & 0xff;
+  buffer[offset + 2] = (value >>> 8) & 0xff;
+  buffer[offset + 3] = value & 0xff;
+}
+
+/** AEAD transforms, and AES-GMAC (an AEAD used with an empty plaintext). */
+class AeadTransform implements EspTransform {
+  readonly ivLength: number;
+  readonly icvLength: number;
+  readonly blockSize = 4;
+  readonly #key: AeadKey;
+  /** salt || IV, the AEAD nonce (RFC 4106 §4, RFC 4309 §4, RFC 7634 §2) */
+  readonly #nonce: Uint8Array;
+  readonly #saltLength: number;
+  /** SPI || [seq high] || seq low (RFC 4106 §5, RFC 4309 §5, RFC 7634 §2.1) */
+  readonly #aad8 = new Uint8Array(8);
+  readonly #aad12 = new Uint8Array(12);
+  readonly #esn: boolean;
+  readonly #implicitIv: boolean;
+  readonly #gmac: boolean;
+  /** GMAC only: the authenticated data, gathered (with the ESN high half) for one packet */
+  #gmacScratch: Uint8Array | null = null;
+
+  constructor(readonly name: string, crypto: Crypto, algorithm: Algorithm, key: Uint8Array, esn: boolean) {
+    const p = algorithm.primitive;
+    if (p.kind !== 'aead' && p.kind !== 'gmac') throw new TypeError(`${algorithm.name} is not an AEAD`);
+    if (key.length !== p.keyBytes + p.saltBytes) throw new RangeError(`${algorithm.name} needs ${p.keyBytes + p.saltBytes} bytes of key material, got ${key.length}`);
+    this.#key = crypto.aeadKey(p.kind === 'gmac' ? 'aes-gcm' : p.aead, key.subarray(0, p.keyBytes), p.tagBytes);
+    this.#saltLength = p.saltBytes;
+    this.#nonce = new Uint8Array(p.saltBytes + 8);
+    this.#nonce.set(key.subarray(p.keyBytes));
+    this.icvLength = p.tagBytes;
+    this.#esn = esn;
+    // RFC 8750: the implicit-IV transforms carry no IV, the sequence number is the IV
+    this.#implicitIv = /iiv$/.test(algorithm.name);
+    this.ivLength = this.#implicitIv ? 0 : p.ivBytes;
+    this.#gmac = p.kind === 'gmac';
+  }
+
+  /** The IV is the 64-bit sequence number: unique per key, as RFC 4106 §3.1 asks (and RFC 8750 §2 requires). */
+  #prepare(buffer: Uint8Array, esp: number, seqHigh: number, seqLow: number, sealing: boolean): Uint8Array {
+    const n = this.#nonce;
+    const s = this.#saltLength;
+    if (this.#implicitIv) {
+      writeU32(n, s, this.#esn ? seqHigh : 0);
+      writeU32(n, s + 4, seqLow);
+    } else {
+      if (sealing) {
+        writeU32(buffer, esp + 8, seqHigh);
+        writeU32(buffer, esp + 12, seqLow);
+      }
+      for (let i = 0; i < 8; i++) n[s + i] = buffer[esp + 8 + i];
+    }
+    const aad = this.#esn ? this.#aad12 : this.#aad8;
+    for (let i = 0; i < 4; i++) aad[i] = buffer[esp + i];
+    if (this.#esn) {
+      writeU32(aad, 4, seqHigh);
+      writeU32(aad, 8, seqLow);
+    } else {
+      writeU32(aad, 4, seqLow);
+    }
+    return aad;
+  }
+
+  /** RFC 4543 §3.2: GMAC authenticates SPI, [seq high,] seq, IV and the whole payload. */
+  #gmacData(buffer: Uint8Array, esp: number, length: number, aad: Uint8Array): Uint8Array {
+    const total = aad.length + this.ivLength + length;
+    if (!this.#gmacScratch || this.#gmacScratch.length < total) this.#gmacScratch = new Uint8Array(Math.max(total, 2048));
+    const data = this.#gmacScratch;
+    data.set(aad);
+    for (let i = 0; i < this.ivLength + length; i++) data[aad.length + i] = buffer[esp + 8 + i];
+    return data.subarray(0, total);
+  }
+
+  seal(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): void {
+    const aad = this.#prepare(buffer, esp, seqHigh, seqLow, true);
+    const start = esp + 8 + this.ivLength;
+    if (this.#gmac) {
+      // the tag of an empty plaintext lands right after the payload: the ICV position
+      this.#key.seal(this.#nonce, this.#gmacData(buffer, esp, length, aad), buffer, start + length, 0);
+    } else {
+      this.#key.seal(this.#nonce, aad, buffer, start, length);
+    }
+  }
+
+  open(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): boolean {
+    const aad = this.#prepare(buffer, esp, seqHigh, seqLow, false);
+    const start = esp + 8 + this.ivLength;
+    if (this.#gmac) return this.#key.open(this.#nonce, this.#gmacData(buffer, esp, length, aad), buffer, start + length, 0);
+    return this.#key.open(this.#nonce, aad, buffer, start, length);
+  }
+}
+
+/** Cipher + MAC transforms (encrypt-then-MAC, RFC 4303 §3.3.2); ENCR_NULL for integrity only. */
+class CipherMacTransform implements EspTransform {
+  readonly ivLength: number;
+  readonly icvLength: number;
+  readonly blockSize: number;
+  readonly #cipher: CipherKey | null;
+  readonly #mac: MacKey;
+  readonly #ctr: boolean;
+  readonly #crypto: Crypto;
+  /** CBC: the IV; CTR: the counter block nonce || IV || 1 (RFC 3686 §4) */
+  readonly #iv: Uint8Array;
+  /** the computed ICV, and the received one while the ESN high half sits in its place */
+  readonly #icv: Uint8Array;
+  readonly #received: Uint8Array;
+  readonly #esn: boolean;
+
+  constructor(readonly name: string, crypto: Crypto, encryption: Algorithm, integrity: Algorithm, keys: EspKeys, esn: boolean) {
+    const e = encryption.primitive;
+    const i = integrity.primitive;
+    if (i.kind !== 'mac') throw new TypeError(`${integrity.name} is not an integrity algorithm`);
+    if (keys.integrity.length !== i.keyBytes) throw new RangeError(`${integrity.name} needs a ${i.keyBytes}-byte key, got ${keys.integrity.length}`);
+    this.#crypto = crypto;
+    this.#esn = esn;
+    this.#mac = crypto.macKey(i.mac, keys.integrity, i.hash);
+    this.icvLength = i.truncateBytes;
+    this.#icv = new Uint8Array(this.#mac.length);
+    this.#received = new Uint8Array(this.icvLength);
+    if (e.kind === 'null') {
+      if (keys.encryption.length !== 0) throw new RangeError('ENCR_NULL takes no key');
+      this.#cipher = null;
+      this.#ctr = false;
+      this.ivLength = 0;
+      this.blockSize = 4;
+      this.#iv = new Uint8Array(0);
+    } else if (e.kind === 'cipher') {
+      if (keys.encryption.length !== e.keyBytes + e.nonceBytes) {
+        throw new RangeError(`${encryption.name} needs ${e.keyBytes + e.nonceBytes} bytes of key material, got ${keys.encryption.length}`);
+      }
+      this.#cipher = crypto.cipherKey(e.cipher, keys.encryption.subarray(0, e.keyBytes));
+      this.#ctr = e.cipher === 'aes-ctr';
+      this.ivLength = e.ivBytes;
+      this.blockSize = Math.max(4, e.blockBytes);
+      this.#iv = new Uint8Array(this.#ctr ? 16 : e.ivBytes);
+      if (this.#ctr) {
+        this.#iv.set(keys.encryption.subarray(e.keyBytes));
+        this.#iv[15] = 1;
+      }
+    } else {
+      throw new TypeError(`${encryption.name} is not a cipher`);
+    }
+  }
+
+  /** MAC over ESP header, IV and ciphertext, with the ESN high half appended (RFC 4303 §2.2.1, §3.3.2.1). */
+  #computeIcv(buffer: Uint8Array, esp: number, length: number, seqHigh: number): void {
+    const end = esp + 8 + this.ivLength + length;
+    if (this.#esn) {
+      // the high half is authenticated but not sent: borrow the ICV's place for it
+      writeU32(buffer, end, seqHigh);
+      this.#mac.compute(buffer, esp, end + 4 - esp, this.#icv);
+    } else {
+      this.#mac.compute(buffer, esp, end - esp, this.#icv);
+    }
+  }
+
+  seal(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): void {
+    const start = esp + 8 + this.ivLength;
+    if (this.#cipher) {
+      const iv = this.#iv;
+      if (this.#ctr) {
+        // RFC 3686 §3: the IV must not repeat for a key; the 64-bit sequence number never does
+        writeU32(buffer, esp + 8, seqHigh);
+        writeU32(buffer, esp + 12, seqLow);
+        for (let i = 0; i < 8; i++) iv[4 + i] = buffer[esp + 8 + i];
+      } else {
+        // RFC 3602 §3: CBC IVs must be unpredictable
+        this.#crypto.randomBytes(iv);
+        for (let i = 0; i < iv.length; i++) buffer[esp + 8 + i] = iv[i];
+      }
+      this.#cipher.encrypt(iv, buffer, start, length);
+    }
+    this.#computeIcv(buffer, esp, length, seqHigh);
+    const icv = start + length;
+    for (let i = 0; i < this.icvLength; i++) buffer[icv + i] = this.#icv[i];
+  }
+
+  open(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): boolean {
+    const start = esp + 8 + this.ivLength;
+    const icv = start + length;
+    const received = this.#received;
+    for (let i = 0; i < this.icvLength; i++) received[i] = buffer[icv + i];
+    this.#computeIcv(buffer, esp, length, seqHigh);
+    if (this.#esn) for (let i = 0; i < 4; i++) buffer[icv + i] = received[i];
+    if (!constantTimeEqualAt(this.#icv, 0, received, 0, this.icvLength)) return false;
+    if (this.#cipher) {
+      const iv = this.#iv;
+      if (this.#ctr) for (let i = 0; i < 8; i++) iv[4 + i] = buffer[esp + 8 + i];
+      else for (let i = 0; i < iv.length; i++) iv[i] = buffer[esp + 8 + i];
+      this.#cipher.decrypt(iv, buffer, start, length);
+    }
+    return true;
+  }
+}
+
+/**
+ * Builds the transform for an SA. AEADs and GMAC take no integrity algorithm; everything else
+ * needs one (RFC 8221 §6 and RFC 7296 §3.3: encryption without integrity is not offered).
+ */
+export function createEspTransform(crypto: Crypto, encryption: Algorithm, integrity: Algorithm | null, keys: EspKeys, esn: boolean): EspTransform {
+  const p = encryption.primitive;
+  if (p.kind === 'aead' || p.kind === 'gmac') {
+    if (integrity && integrity.primitive.kind === 'mac') throw new TypeError(`${encryption.name} is combined-mode: no integrity algorithm`);
+    return new AeadTransform(encryption.name, crypto, encryption, keys.encryption, esn);
+  }
+  if (!integrity) throw new TypeError(`${encryption.name} needs an integrity algorithm`);
+  return new CipherMacTransform(`${encryption.name}-${integrity.name}`, crypto, encryption, integrity, keys, esn);
+}
