@@ -9,7 +9,7 @@
  * cannot be processed is dropped and counted under a named reason (`drops`), never thrown.
  */
 import {
-  checkIpv4, checkIpv6, IPV6_HEADER_LENGTH, IpProtocol,
+  checkIpv4, checkIpv6, IPV6_HEADER_LENGTH, IpProblem, IpProtocol,
   ipv4HeaderLength, ipv4Protocol, ipv4TotalLength, ipv6NextHeader, ipv6PayloadLength, updateIpv4, updateIpv6,
   writeIpv4Header, writeIpv6Header,
 } from '../wire/ip.js';
@@ -29,29 +29,41 @@ export interface Packet {
   length: number;
 }
 
-/** Why a packet was dropped. Each SA counts every reason. */
+/**
+ * Why a packet was dropped. Each SA counts every reason in a Uint32Array indexed by these
+ * numbers: the data path handles no strings (on XS, evaluating a string literal in code
+ * loaded at run time allocates, and a flood of bad packets must not churn the collector).
+ */
+export const Drop = {
+  TRUNCATED: 0, // shorter than the headers and trailer it must have
+  BAD_LENGTH: 1, // the encrypted part is not a whole number of cipher blocks
+  BAD_SPI: 2, // not this SA's SPI
+  REPLAY: 3, // this sequence number was already received
+  TOO_OLD: 4, // left of the replay window (or 0)
+  AUTH_FAILURE: 5, // ICV / AEAD tag did not verify
+  BAD_PADDING: 6, // pad length too long, or padding bytes not 1, 2, 3, ... (RFC 4303 §2.4)
+  BAD_INNER_PACKET: 7, // tunnel mode: not an IP packet of the family the next header says
+  BAD_PACKET: 8, // outbound: not an IP packet this SA can carry
+  NO_ROOM: 9, // outbound: not enough headroom or tailroom in the buffer
+  SEQUENCE_EXHAUSTED: 10, // outbound: the counter would wrap (RFC 4303 §3.3.3): rekey
+  EXPIRED: 11, // the hard lifetime is reached
+  DUMMY: 12, // inbound dummy packet, next header 59 (RFC 4303 §2.6): counted, not an error
+} as const;
+export type Drop = (typeof Drop)[keyof typeof Drop];
+
+/** The names of the drop reasons, by number, as counters are shown to users. */
 export const DROP_REASONS = [
-  'truncated', // shorter than the headers and trailer it must have
-  'bad length', // the encrypted part is not a whole number of cipher blocks
-  'bad spi', // not this SA's SPI
-  'replay', // this sequence number was already received
-  'too old', // left of the replay window (or 0)
-  'auth failure', // ICV / AEAD tag did not verify
-  'bad padding', // pad length too long, or padding bytes not 1, 2, 3, ... (RFC 4303 §2.4)
-  'bad inner packet', // tunnel mode: not an IP packet of the family the next header says
-  'bad packet', // outbound: not an IP packet this SA can carry
-  'no room', // outbound: not enough headroom or tailroom in the buffer
-  'sequence exhausted', // outbound: the counter would wrap (RFC 4303 §3.3.3): rekey
-  'expired', // the hard lifetime is reached
-  'dummy', // inbound dummy packet, next header 59 (RFC 4303 §2.6): counted, not an error
+  'truncated', 'bad length', 'bad spi', 'replay', 'too old', 'auth failure', 'bad padding', 'bad inner packet',
+  'bad packet', 'no room', 'sequence exhausted', 'expired', 'dummy',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type DropCounters = Record<DropReason, number>;
 
-export function newDropCounters(): DropCounters {
-  const counters = {} as DropCounters;
-  for (const reason of DROP_REASONS) counters[reason] = 0;
-  return counters;
+/** Counters as a record by name (for status output and tests; allocates). */
+export function dropCounters(counts: Uint32Array): DropCounters {
+  const record = {} as DropCounters;
+  DROP_REASONS.forEach((name, i) => (record[name] = counts[i]));
+  return record;
 }
 
 /** Soft and hard limits (RFC 4301 §4.4.2.1): soft raises an event (time to rekey), hard stops the SA. */
@@ -97,7 +109,8 @@ export class EspSa {
   readonly mode: 'tunnel' | 'transport';
   readonly esn: boolean;
   readonly transform: EspTransform;
-  readonly drops: DropCounters = newDropCounters();
+  /** drop counters, indexed by `Drop` */
+  readonly dropCounts = new Uint32Array(DROP_REASONS.length);
   /** packets and bytes (of inner packets) sealed or opened */
   packets = 0;
   bytes = 0;
@@ -105,7 +118,10 @@ export class EspSa {
   readonly events: SaEvent[] = [];
   readonly replay: ReplayWindow | null;
   readonly #config: EspSaConfig;
-  /** addresses of the tunnel: local then remote, for the outer header */
+  /** mode and direction as booleans: the per-packet code compares no strings */
+  readonly #tunnel: boolean;
+  readonly #outbound: boolean;
+  /** addresses of the tunnel: local then remote (8 bytes for IPv4, 32 for IPv6), for the outer header */
   readonly #tunnelAddresses: Uint8Array | null;
   #seqHigh = 0;
   #seqLow = 0;
@@ -124,6 +140,8 @@ export class EspSa {
     this.mode = config.mode;
     this.esn = config.esn;
     this.transform = config.transform;
+    this.#tunnel = config.mode === 'tunnel';
+    this.#outbound = config.direction === 'out';
     const window = config.replayWindow ?? 64;
     this.replay = config.direction === 'in' && window > 0 ? new ReplayWindow(Math.max(32, window), config.esn) : null;
     const t = config.tunnel;
@@ -146,8 +164,13 @@ export class EspSa {
     this.#seqLow = low >>> 0;
   }
 
-  #drop(reason: DropReason): false {
-    this.drops[reason]++;
+  /** The drop counters by name (allocates: for status output and tests). */
+  get drops(): DropCounters {
+    return dropCounters(this.dropCounts);
+  }
+
+  #drop(reason: Drop): false {
+    this.dropCounts[reason]++;
     return false;
   }
 
@@ -179,35 +202,35 @@ export class EspSa {
    * UDP header when encapsulated. Returns false when the packet was dropped.
    */
   seal(packet: Packet): boolean {
-    if (this.direction !== 'out') return this.#drop('bad spi');
-    if (this.#hardReached) return this.#drop('expired');
+    if (!this.#outbound) return this.#drop(Drop.BAD_SPI);
+    if (this.#hardReached) return this.#drop(Drop.EXPIRED);
     const buffer = packet.buffer;
     const inner = packet.offset;
     const innerLength = packet.length;
     const version = innerLength > 0 ? buffer[inner] >> 4 : 0;
-    if (version === 4 ? checkIpv4(buffer, inner, innerLength, false) !== null : version === 6 ? checkIpv6(buffer, inner, innerLength) !== null : true) {
-      return this.#drop('bad packet');
+    if (version === 4 ? checkIpv4(buffer, inner, innerLength, false) !== IpProblem.NONE : version === 6 ? checkIpv6(buffer, inner, innerLength) !== IpProblem.NONE : true) {
+      return this.#drop(Drop.BAD_PACKET);
     }
     let payload: number;
     let payloadLength: number;
     let nextHeader: number;
     let ipHeaderLength: number;
-    if (this.mode === 'tunnel') {
+    if (this.#tunnel) {
       // what is encrypted: the whole inner packet
       payload = inner;
       payloadLength = innerLength;
       nextHeader = version === 4 ? IpProtocol.IPV4 : IpProtocol.IPV6;
-      ipHeaderLength = this.#tunnelAddresses!.length === 4 ? 20 : IPV6_HEADER_LENGTH;
+      ipHeaderLength = this.#tunnelAddresses!.length === 8 ? 20 : IPV6_HEADER_LENGTH;
     } else {
       // the IP payload; the header stays in front
-      if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.#drop('bad packet'); // extension headers: not yet
+      if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.#drop(Drop.BAD_PACKET); // extension headers: not yet
       ipHeaderLength = version === 4 ? ipv4HeaderLength(buffer, inner) : IPV6_HEADER_LENGTH;
       payload = inner + ipHeaderLength;
       payloadLength = (version === 4 ? ipv4TotalLength(buffer, inner) : IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, inner)) - ipHeaderLength;
       nextHeader = version === 4 ? ipv4Protocol(buffer, inner) : ipv6NextHeader(buffer, inner);
     }
     // TFC padding (RFC 4303 §2.7), tunnel mode only: the receiver finds the inner length in its header
-    const tfc = this.mode === 'tunnel' && this.#config.tfcPadding ? Math.max(0, this.#config.tfcPadding - payloadLength) : 0;
+    const tfc = this.#tunnel && this.#config.tfcPadding ? Math.max(0, this.#config.tfcPadding - payloadLength) : 0;
     return this.#encapsulate(packet, payload, payloadLength, tfc, nextHeader, ipHeaderLength, innerLength,
       version === 4 ? buffer[inner + 1] : ((buffer[inner] & 15) << 4) | (buffer[inner + 1] >> 4));
   }
@@ -218,12 +241,12 @@ export class EspSa {
    * buffer is used from `packet.offset` on; its content is ignored.
    */
   sealDummy(packet: Packet, length: number): boolean {
-    if (this.direction !== 'out' || this.mode !== 'tunnel') return this.#drop('bad packet');
-    if (this.#hardReached) return this.#drop('expired');
-    if (packet.offset + length > packet.buffer.length) return this.#drop('no room');
+    if (!this.#outbound || !this.#tunnel) return this.#drop(Drop.BAD_PACKET);
+    if (this.#hardReached) return this.#drop(Drop.EXPIRED);
+    if (packet.offset + length > packet.buffer.length) return this.#drop(Drop.NO_ROOM);
     packet.buffer.fill(0, packet.offset, packet.offset + length);
     return this.#encapsulate(packet, packet.offset, length, 0, IpProtocol.NO_NEXT_HEADER,
-      this.#tunnelAddresses!.length === 4 ? 20 : IPV6_HEADER_LENGTH, 0, 0);
+      this.#tunnelAddresses!.length === 8 ? 20 : IPV6_HEADER_LENGTH, 0, 0);
   }
 
   /** The common part of seal: trailer, ESP header, encryption, outer headers. */
@@ -236,7 +259,7 @@ export class EspSa {
         this.#exhausted = true;
         this.events.push({ type: 'sequence-exhausted', spi: this.spi, reason: 'sequence' });
       }
-      return this.#drop('sequence exhausted');
+      return this.#drop(Drop.SEQUENCE_EXHAUSTED);
     }
     const t = this.transform;
     const udp = this.#config.encapsulation ? 8 : 0;
@@ -247,18 +270,18 @@ export class EspSa {
     const esp = payload - espHeader;
     const outer = esp - udp - ipHeaderLength;
     const end = payload + encrypted + t.icvLength;
-    if (outer < 0 || end > buffer.length) return this.#drop('no room');
+    if (outer < 0 || end > buffer.length) return this.#drop(Drop.NO_ROOM);
 
     // sequence number: count up first, the first packet carries 1
     const low = (this.#seqLow + 1) >>> 0;
     const high = low === 0 ? (this.#seqHigh + 1) >>> 0 : this.#seqHigh;
     this.#seqLow = low;
     this.#seqHigh = high;
-    if (!this.#account(accounted)) return this.#drop('expired');
+    if (!this.#account(accounted)) return this.#drop(Drop.EXPIRED);
 
     // transport mode: the IP header moves in front of the ESP header
     const inner = packet.offset;
-    if (this.mode === 'transport') buffer.copyWithin(outer, inner, inner + ipHeaderLength);
+    if (!this.#tunnel) buffer.copyWithin(outer, inner, inner + ipHeaderLength);
 
     // trailer: TFC zeros, padding 1, 2, 3, ..., pad length, next header (RFC 4303 §2.4-§2.7)
     let p = payload + payloadLength;
@@ -273,10 +296,10 @@ export class EspSa {
 
     const totalLength = end - outer;
     const protocol = udp ? IpProtocol.UDP : IpProtocol.ESP;
-    if (this.mode === 'tunnel') {
+    if (this.#tunnel) {
       const a = this.#tunnelAddresses!;
       // RFC 4301 §5.1.2.1: DSCP copied from the inner header; ECN copied (RFC 6040 normal mode)
-      if (a.length === 4) {
+      if (a.length === 8) {
         this.#identification = (this.#identification + 1) & 0xffff;
         writeIpv4Header(buffer, outer, totalLength, protocol, this.#identification, 64, a, 0, 4, tos);
       } else {
@@ -308,56 +331,56 @@ export class EspSa {
     const esp = packet.offset;
     const length = packet.length;
     const t = this.transform;
-    if (this.direction !== 'in') return this.#drop('bad spi');
-    if (length < 8 + t.ivLength + 2 + t.icvLength) return this.#drop('truncated');
-    if (readU32(buffer, esp) !== this.spi) return this.#drop('bad spi');
+    if (this.#outbound) return this.#drop(Drop.BAD_SPI);
+    if (length < 8 + t.ivLength + 2 + t.icvLength) return this.#drop(Drop.TRUNCATED);
+    if (readU32(buffer, esp) !== this.spi) return this.#drop(Drop.BAD_SPI);
     const encrypted = length - 8 - t.ivLength - t.icvLength;
-    if (t.blockSize > 4 && encrypted % t.blockSize !== 0) return this.#drop('bad length');
-    if (this.#hardReached) return this.#drop('expired');
+    if (t.blockSize > 4 && encrypted % t.blockSize !== 0) return this.#drop(Drop.BAD_LENGTH);
+    if (this.#hardReached) return this.#drop(Drop.EXPIRED);
     const low = readU32(buffer, esp + 4);
     let high = 0;
     if (this.replay) {
       high = this.replay.check(low);
-      if (high === REPLAYED) return this.#drop('replay');
-      if (high === TOO_OLD) return this.#drop('too old');
+      if (high === REPLAYED) return this.#drop(Drop.REPLAY);
+      if (high === TOO_OLD) return this.#drop(Drop.TOO_OLD);
     }
-    if (!t.open(buffer, esp, encrypted, high, low)) return this.#drop('auth failure');
+    if (!t.open(buffer, esp, encrypted, high, low)) return this.#drop(Drop.AUTH_FAILURE);
     // only an authenticated packet moves the window (RFC 4303 §3.4.3)
-    if (this.replay && !this.replay.accept(high, low)) return this.#drop('replay');
+    if (this.replay && !this.replay.accept(high, low)) return this.#drop(Drop.REPLAY);
 
     const start = esp + 8 + t.ivLength;
     const nextHeader = buffer[start + encrypted - 1];
     const padLength = buffer[start + encrypted - 2];
-    if (padLength + 2 > encrypted) return this.#drop('bad padding');
+    if (padLength + 2 > encrypted) return this.#drop(Drop.BAD_PADDING);
     const payloadLength = encrypted - 2 - padLength;
-    for (let i = 1; i <= padLength; i++) if (buffer[start + payloadLength + i - 1] !== i) return this.#drop('bad padding');
-    if (nextHeader === IpProtocol.NO_NEXT_HEADER) return this.#drop('dummy');
+    for (let i = 1; i <= padLength; i++) if (buffer[start + payloadLength + i - 1] !== i) return this.#drop(Drop.BAD_PADDING);
+    if (nextHeader === IpProtocol.NO_NEXT_HEADER) return this.#drop(Drop.DUMMY);
 
-    if (this.mode === 'tunnel') {
+    if (this.#tunnel) {
       let innerLength: number;
-      if (nextHeader === IpProtocol.IPV4 && checkIpv4(buffer, start, payloadLength, true) === null) {
+      if (nextHeader === IpProtocol.IPV4 && checkIpv4(buffer, start, payloadLength, true) === IpProblem.NONE) {
         innerLength = ipv4TotalLength(buffer, start);
-      } else if (nextHeader === IpProtocol.IPV6 && checkIpv6(buffer, start, payloadLength) === null) {
+      } else if (nextHeader === IpProtocol.IPV6 && checkIpv6(buffer, start, payloadLength) === IpProblem.NONE) {
         innerLength = IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, start);
       } else {
-        return this.#drop('bad inner packet');
+        return this.#drop(Drop.BAD_INNER_PACKET);
       }
-      if (!this.#account(innerLength)) return this.#drop('expired');
+      if (!this.#account(innerLength)) return this.#drop(Drop.EXPIRED);
       packet.offset = start;
       packet.length = innerLength; // anything after it was TFC padding
       return true;
     }
 
     // transport mode: put the outer IP header back in front of the payload
-    if (ipOffset < 0 || ipOffset >= esp) return this.#drop('bad packet');
+    if (ipOffset < 0 || ipOffset >= esp) return this.#drop(Drop.BAD_PACKET);
     const version = buffer[ipOffset] >> 4;
     const headerLength = version === 4 ? ipv4HeaderLength(buffer, ipOffset) : IPV6_HEADER_LENGTH;
-    if (version !== 4 && version !== 6) return this.#drop('bad packet');
+    if (version !== 4 && version !== 6) return this.#drop(Drop.BAD_PACKET);
     const header = start - headerLength;
     buffer.copyWithin(header, ipOffset, ipOffset + headerLength);
     if (version === 4) updateIpv4(buffer, header, headerLength + payloadLength, nextHeader);
     else updateIpv6(buffer, header, payloadLength, nextHeader);
-    if (!this.#account(headerLength + payloadLength)) return this.#drop('expired');
+    if (!this.#account(headerLength + payloadLength)) return this.#drop(Drop.EXPIRED);
     packet.offset = header;
     packet.length = headerLength + payloadLength;
     return true;

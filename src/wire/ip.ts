@@ -27,8 +27,12 @@ export const IpProtocol = {
   DSTOPTS: 60,
 } as const;
 
-/** Why a packet was not accepted as an IP packet. */
-export type IpProblem = 'truncated' | 'bad version' | 'bad header length' | 'bad total length' | 'bad checksum';
+/**
+ * Why a packet was not accepted as an IP packet; 0 when it was. Numbers, not strings: the
+ * data path must not allocate, even for a flood of bad packets.
+ */
+export const IpProblem = { NONE: 0, TRUNCATED: 1, BAD_VERSION: 2, BAD_HEADER_LENGTH: 3, BAD_TOTAL_LENGTH: 4, BAD_CHECKSUM: 5 } as const;
+export type IpProblem = (typeof IpProblem)[keyof typeof IpProblem];
 
 /** The IP version of the packet at `offset` (4 or 6), or 0 when there is no byte to read. */
 export function ipVersion(buffer: Uint8Array, offset: number, length: number): number {
@@ -36,18 +40,18 @@ export function ipVersion(buffer: Uint8Array, offset: number, length: number): n
 }
 
 /**
- * Validates an IPv4 header at buffer[offset, offset+length). Returns null when it is sound:
+ * Validates an IPv4 header at buffer[offset, offset+length). Returns IpProblem.NONE when it is sound:
  * version 4, IHL >= 5, total length within the data, header checksum right (when `verifyChecksum`).
  */
-export function checkIpv4(buffer: Uint8Array, offset: number, length: number, verifyChecksum = true): IpProblem | null {
-  if (length < IPV4_HEADER_LENGTH) return 'truncated';
-  if (buffer[offset] >> 4 !== 4) return 'bad version';
+export function checkIpv4(buffer: Uint8Array, offset: number, length: number, verifyChecksum: boolean): IpProblem {
+  if (length < IPV4_HEADER_LENGTH) return IpProblem.TRUNCATED;
+  if (buffer[offset] >> 4 !== 4) return IpProblem.BAD_VERSION;
   const headerLength = (buffer[offset] & 15) * 4;
-  if (headerLength < IPV4_HEADER_LENGTH || headerLength > length) return 'bad header length';
+  if (headerLength < IPV4_HEADER_LENGTH || headerLength > length) return IpProblem.BAD_HEADER_LENGTH;
   const total = ipv4TotalLength(buffer, offset);
-  if (total < headerLength || total > length) return 'bad total length';
-  if (verifyChecksum && onesComplementSum(buffer, offset, headerLength) !== 0xffff) return 'bad checksum';
-  return null;
+  if (total < headerLength || total > length) return IpProblem.BAD_TOTAL_LENGTH;
+  if (verifyChecksum && onesComplementSum(buffer, offset, headerLength) !== 0xffff) return IpProblem.BAD_CHECKSUM;
+  return IpProblem.NONE;
 }
 
 export function ipv4HeaderLength(buffer: Uint8Array, offset: number): number {
@@ -106,11 +110,11 @@ export function writeIpv4Header(
 }
 
 /** Validates an IPv6 fixed header: version 6, payload length within the data. */
-export function checkIpv6(buffer: Uint8Array, offset: number, length: number): IpProblem | null {
-  if (length < IPV6_HEADER_LENGTH) return 'truncated';
-  if (buffer[offset] >> 4 !== 6) return 'bad version';
-  if (IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, offset) > length) return 'bad total length';
-  return null;
+export function checkIpv6(buffer: Uint8Array, offset: number, length: number): IpProblem {
+  if (length < IPV6_HEADER_LENGTH) return IpProblem.TRUNCATED;
+  if (buffer[offset] >> 4 !== 6) return IpProblem.BAD_VERSION;
+  if (IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, offset) > length) return IpProblem.BAD_TOTAL_LENGTH;
+  return IpProblem.NONE;
 }
 
 export function ipv6PayloadLength(buffer: Uint8Array, offset: number): number {

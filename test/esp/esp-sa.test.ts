@@ -12,7 +12,10 @@ import { IpProtocol } from '../../src/wire/ip.js';
 import { bytesEqual, equal, ok, throws } from '../assert.js';
 import { engine, forEachProvider } from '../engine.js';
 import { createEspTransform } from '../../src/esp/transform.js';
-import { allTransforms, espStart, ipPacket, openSealed, saPair, type PairOptions } from './packets.js';
+import { onesComplementSum } from '../../src/wire/checksum.js';
+import { udpChecksumOk } from '../../src/wire/udp.js';
+import type { Packet } from '../../src/esp/sa.js';
+import { allTransforms, espStart, ipPacket, openSealed, saPair, V4, V6, type PairOptions } from './packets.js';
 
 const legacy = { allowLegacy: true };
 const name = (e: Algorithm, i: Algorithm | null) => (i ? `${e.name}-${i.name}` : e.name);
@@ -24,9 +27,31 @@ function roundTrip(crypto: Crypto, e: Algorithm, i: Algorithm | null, payload: U
   const packet = ipPacket(options.family ?? 4, payload, options.tfcPadding ?? 0);
   const original = packet.buffer.slice(packet.offset, packet.offset + packet.length);
   ok(out.seal(packet), `${name(e, i)} seal: ${JSON.stringify(out.drops)}`);
+  checkOuter(packet, options);
   const opened = openSealed(inbound, packet);
   ok(opened, `${name(e, i)} ${JSON.stringify(options)} open: ${JSON.stringify(inbound.drops)}`);
   bytesEqual(opened.buffer.slice(opened.offset, opened.offset + opened.length), original, `${name(e, i)} ${JSON.stringify(options)}`);
+}
+
+/** The outer header: the tunnel's family and addresses (or the original ones), protocol ESP or UDP. */
+function checkOuter(packet: Packet, options: PairOptions): void {
+  const b = packet.buffer;
+  const o = packet.offset;
+  const family = options.family ?? 4;
+  equal(b[o] >> 4, family, 'outer IP version');
+  const addresses = family === 4 ? b.slice(o + 12, o + 20) : b.slice(o + 8, o + 40);
+  const t = family === 4 ? V4 : V6;
+  bytesEqual(addresses, Uint8Array.from([...t.local, ...t.remote]), 'outer addresses');
+  const protocol = family === 4 ? b[o + 9] : b[o + 6];
+  equal(protocol, options.encapsulation ? IpProtocol.UDP : IpProtocol.ESP, 'outer protocol');
+  const total = family === 4 ? (b[o + 2] << 8) | b[o + 3] : 40 + ((b[o + 4] << 8) | b[o + 5]);
+  equal(total, packet.length, 'outer length field');
+  if (family === 4) equal(onesComplementSum(b, o, 20), 0xffff, 'outer IPv4 header checksum');
+  if (options.encapsulation) {
+    const udp = o + (family === 4 ? 20 : 40);
+    equal((b[udp + 2] << 8) | b[udp + 3], 4500, 'UDP destination port');
+    ok(udpChecksumOk(b, o, udp, packet.length - (udp - o)), 'UDP checksum (zero on IPv4, computed on IPv6)');
+  }
 }
 
 forEachProvider('ESP: every transform round-trips (tunnel/transport, IPv4/IPv6, ESN, UDP encapsulation)', (crypto) => {
