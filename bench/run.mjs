@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the crypto table, side by side in one run on this machine.
- *   - Node (V8): node:crypto (OpenSSL) and software (@noble), ops/s;
- *   - XS (desktop host built without mxDebug, like a device release): software (@noble) and
- *     native (PSA / Mbed TLS), ops/s;
- *   - XS instructions per operation under `valgrind --tool=callgrind` (exact and repeatable,
- *     unlike wall-clock): only the measured loop is instrumented (lin/callgrind).
- * "XS native impl" says where the native provider really runs each row: "software" marks a
- * fallback (MODP groups: no finite-field DH in Mbed TLS 2.28's PSA).
+ * `npm run bench`: two tables, side by side in one run on this machine.
  *
- *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --json FILE]
+ * 1. Crypto primitives: Node (node:crypto and @noble), XS software (@noble) and XS native
+ *    (PSA / Mbed TLS), ops/s; and XS instructions per operation under callgrind.
+ * 2. ESP data path: seal and open per transform and payload size, packets/s on Node
+ *    (node:crypto), XS native and XS software; XS native instructions per packet, the crypto
+ *    calls' own share (the same provider calls made alone), and our JS overhead beyond it.
+ *    Open is measured as (seal+open) - seal: see bench/esp-ops.ts.
+ *
+ * XS runs on the host built without mxDebug (GOAL=bench), as a device release build would.
+ * Instruction counts come from `valgrind --tool=callgrind` with only the measured loop
+ * instrumented (lin/callgrind): exact and repeatable, unlike wall-clock time here.
+ * "XS native impl" says where the native provider runs a row ("software" = fallback).
+ *
+ *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp] [-- --json FILE]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,49 +30,52 @@ const option = (name, fallback) => {
 };
 const MS = Number(option('--ms', '400'));
 const CALLGRIND = !args.includes('--no-callgrind');
+const ONLY = option('--only', undefined);
 const JSON_OUT = option('--json', undefined);
 
 await setup({ bench: true });
 
 const { OPS, timeOp } = await import(join(JS_OUT, 'bench/crypto-ops.js'));
+const { espOps } = await import(join(JS_OUT, 'bench/esp-ops.js'));
 const { NodeCrypto } = await import(join(JS_OUT, 'hosts/node/crypto-node.js'));
 const { SoftwareCrypto } = await import(join(JS_OUT, 'src/crypto/software/provider.js'));
 const { randomFillSync } = await import('node:crypto');
-
-const rows = OPS.map((op) => ({ op: op.name }));
 const now = () => performance.now();
+const nodeProviders = { node: new NodeCrypto(), nodeNoble: new SoftwareCrypto({ random: (b) => randomFillSync(b) }) };
 
-console.error('bench: Node, node:crypto and @noble');
-for (const [column, crypto] of [['node', new NodeCrypto()], ['nodeNoble', new SoftwareCrypto({ random: (b) => randomFillSync(b) })]]) {
-  OPS.forEach((op, i) => {
-    rows[i][column] = timeOp(op.prepare(crypto), MS, now, op.heavy ? 2 : 20);
-  });
+/** ops/s of every op of a suite on Node, for the given providers */
+function nodeRates(ops, providers) {
+  const rows = ops.map((op) => ({ op: op.name }));
+  for (const column of providers) {
+    console.error(`bench: Node, ${column}`);
+    ops.forEach((op, i) => {
+      rows[i][column] = timeOp(op.prepare(nodeProviders[column]), MS, now, op.heavy ? 2 : 20);
+    });
+  }
+  return rows;
 }
 
-const xsArgs = ['--modules', XS_MODULES, join(JS_OUT, 'bench/xs-bench.js')];
-for (const provider of ['software', 'native']) {
-  console.error(`bench: XS, ${provider}`);
-  const r = spawnSync(XS_HOST, [...xsArgs, 'time', provider, String(MS)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(r.stdout, r.stderr);
-    process.exit(1);
-  }
-  for (const line of r.stdout.trim().split('\n')) {
+/** ops/s on XS for one provider: { name: { opsPerSecond, implementation } } */
+function xsRates(suite, provider) {
+  console.error(`bench: XS, ${suite}, ${provider}`);
+  const r = spawnSync(XS_HOST, ['--modules', XS_MODULES, join(JS_OUT, 'bench/xs-bench.js'), 'time', suite, provider, String(MS)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`XS bench failed: ${r.stdout}${r.stderr}`);
+  return Object.fromEntries(r.stdout.trim().split('\n').map((line) => {
     const { op, opsPerSecond, implementation } = JSON.parse(line);
-    const row = rows.find((x) => x.op === op);
-    row[provider === 'native' ? 'xsNative' : 'xsSoftware'] = opsPerSecond;
-    if (provider === 'native') row.nativeImpl = implementation;
-  }
+    return [op, { opsPerSecond, implementation }];
+  }));
 }
 
-/** Instructions per op from callgrind's dumps: one dump file per stop("op:<index>:<n>"). */
-function callgrindCounts(provider, runs) {
+/** Instructions per op on XS, from callgrind's dumps: one dump per stop("op:<index>:<n>"). */
+function xsInstructions(suite, provider, runs) {
+  if (!CALLGRIND) return {};
+  console.error(`bench: XS, ${suite}, ${provider}, instructions per op (callgrind)`);
   const dir = mkdtempSync(join(tmpdir(), 'xs-ipsec-callgrind-'));
   try {
     const r = spawnSync('valgrind', [
       '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/cg.out`,
-      XS_HOST, ...xsArgs, 'count', provider, String(runs),
-    ], { encoding: 'utf8' });
+      XS_HOST, '--modules', XS_MODULES, join(JS_OUT, 'bench/xs-bench.js'), 'count', suite, provider, String(runs),
+    ], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.slice(-2000)}`);
     const counts = {};
     for (const file of readdirSync(dir)) {
@@ -82,25 +90,77 @@ function callgrindCounts(provider, runs) {
   }
 }
 
-if (CALLGRIND) {
-  for (const [provider, runs, column] of [['native', 200, 'xsNativeInstr'], ['software', 10, 'xsSoftwareInstr']]) {
-    console.error(`bench: XS, ${provider}, instructions per op (callgrind)`);
-    const counts = callgrindCounts(provider, runs);
-    OPS.forEach((_, i) => {
-      rows[i][column] = counts[i];
-    });
-  }
+const fmt = (n) => (n === undefined || Number.isNaN(n) ? '-' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+
+function printTable(title, header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
+  for (const row of rows) console.log(line(row));
 }
 
-const fmt = (n) => (n === undefined ? '-' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
-const header = ['algorithm', 'Node node:crypto ops/s', 'Node @noble ops/s', 'XS software ops/s', 'XS native ops/s', 'XS native impl',
-  'XS native / node:crypto', 'XS software instr/op', 'XS native instr/op'];
-const table = rows.map((r) => [r.op, fmt(r.node), fmt(r.nodeNoble), fmt(r.xsSoftware), fmt(r.xsNative), r.nativeImpl ?? '-',
-  r.xsNative && r.node ? `${(r.xsNative / r.node).toFixed(2)}x` : '-', fmt(r.xsSoftwareInstr), fmt(r.xsNativeInstr)]);
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-console.log(`\nxs-ipsec crypto bench, ${new Date().toISOString()}, ${MS} ms per cell, Node ${process.version}`);
-console.log(line(header));
-console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
-for (const row of table) console.log(line(row));
-if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(rows, null, 2));
+const stamp = `${new Date().toISOString()}, ${MS} ms per cell, Node ${process.version}`;
+const results = {};
+
+if (!ONLY || ONLY === 'crypto') {
+  const rows = nodeRates(OPS, ['node', 'nodeNoble']);
+  const software = xsRates('crypto', 'software');
+  const native = xsRates('crypto', 'native');
+  const nativeInstr = xsInstructions('crypto', 'native', 200);
+  const softwareInstr = xsInstructions('crypto', 'software', 10);
+  rows.forEach((r, i) => {
+    Object.assign(r, {
+      xsSoftware: software[r.op]?.opsPerSecond, xsNative: native[r.op]?.opsPerSecond, nativeImpl: native[r.op]?.implementation,
+      xsSoftwareInstr: softwareInstr[i], xsNativeInstr: nativeInstr[i],
+    });
+  });
+  results.crypto = rows;
+  printTable(`xs-ipsec crypto bench, ${stamp}`,
+    ['algorithm', 'Node node:crypto ops/s', 'Node @noble ops/s', 'XS software ops/s', 'XS native ops/s', 'XS native impl',
+      'XS native / node:crypto', 'XS software instr/op', 'XS native instr/op'],
+    rows.map((r) => [r.op, fmt(r.node), fmt(r.nodeNoble), fmt(r.xsSoftware), fmt(r.xsNative), r.nativeImpl ?? '-',
+      r.xsNative && r.node ? `${(r.xsNative / r.node).toFixed(2)}x` : '-', fmt(r.xsSoftwareInstr), fmt(r.xsNativeInstr)]));
+}
+
+if (!ONLY || ONLY === 'esp') {
+  const ops = espOps();
+  const node = nodeRates(ops, ['node']);
+  const software = xsRates('esp', 'software');
+  const native = xsRates('esp', 'native');
+  const nativeInstr = xsInstructions('esp', 'native', 200);
+  const softwareInstr = xsInstructions('esp', 'software', 2);
+  const byName = (name) => ops.findIndex((op) => op.name === name);
+  const rows = [];
+  const rate = (sealRate, bothRate) => (sealRate && bothRate ? 1 / (1 / bothRate - 1 / sealRate) : undefined);
+  for (const op of ops) {
+    const m = op.name.match(/^ESP seal (.*)$/);
+    if (!m) continue;
+    const index = (kind) => byName(`${kind} ${m[1]}`);
+    const sealInstr = nativeInstr[index('ESP seal')];
+    const openInstr = nativeInstr[index('ESP seal+open')] - sealInstr;
+    const cryptoSeal = nativeInstr[index('crypto seal')];
+    const cryptoOpen = nativeInstr[index('crypto seal+open')] - cryptoSeal;
+    const at = (table, kind) => table[`${kind} ${m[1]}`]?.opsPerSecond;
+    rows.push({
+      case: m[1],
+      nodeSeal: node[index('ESP seal')].node, nodeOpen: rate(node[index('ESP seal')].node, node[index('ESP seal+open')].node),
+      xsNativeSeal: at(native, 'ESP seal'), xsNativeOpen: rate(at(native, 'ESP seal'), at(native, 'ESP seal+open')),
+      xsSoftwareSeal: at(software, 'ESP seal'), xsSoftwareOpen: rate(at(software, 'ESP seal'), at(software, 'ESP seal+open')),
+      sealInstr, openInstr, cryptoSeal, cryptoOpen,
+      sealOverhead: sealInstr - cryptoSeal, openOverhead: openInstr - cryptoOpen,
+      softwareSealInstr: softwareInstr[index('ESP seal')],
+    });
+  }
+  results.esp = rows;
+  printTable(`xs-ipsec ESP data path bench (tunnel mode, IPv4; payload = UDP payload of the inner packet), ${stamp}`,
+    ['transform, payload', 'Node seal/s', 'Node open/s', 'XS native seal/s', 'XS native open/s', 'XS software seal/s',
+      'XS software open/s', 'XS native instr/seal', 'of which crypto', 'JS overhead/seal', 'XS native instr/open', 'of which crypto',
+      'JS overhead/open', 'XS software instr/seal'],
+    rows.map((r) => [r.case, fmt(r.nodeSeal), fmt(r.nodeOpen), fmt(r.xsNativeSeal), fmt(r.xsNativeOpen), fmt(r.xsSoftwareSeal),
+      fmt(r.xsSoftwareOpen), fmt(r.sealInstr), fmt(r.cryptoSeal), fmt(r.sealOverhead), fmt(r.openInstr), fmt(r.cryptoOpen),
+      fmt(r.openOverhead), fmt(r.softwareSealInstr)]));
+}
+
+if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));

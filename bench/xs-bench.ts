@@ -1,9 +1,10 @@
 /**
  * The XS half of `npm run bench`, run by bench/run.mjs on the desktop XS host:
- *   xs-ipsec-lin ... xs-bench.js time   PROVIDER MS      -> JSON lines {op, opsPerSecond, implementation}
- *   xs-bench.js count  PROVIDER N [OP] -> under callgrind: each op instrumented for N runs,
- *                                             dumped as part "op:<index>:<N>"
- * PROVIDER is "software" (@noble) or "native" (PSA/Mbed TLS).
+ *   xs-ipsec-lin ... xs-bench.js time  SUITE PROVIDER MS      -> JSON lines {op, opsPerSecond, implementation}
+ *   xs-bench.js count SUITE PROVIDER N [OP] -> under callgrind: each op instrumented for N runs,
+ *                                              dumped as part "op:<index>:<N>"
+ * SUITE is "crypto" (bench/crypto-ops.ts) or "esp" (bench/esp-ops.ts); PROVIDER is "software"
+ * (@noble) or "native" (PSA/Mbed TLS).
  */
 import { fillRandom } from 'random';
 import * as callgrind from 'lin/callgrind';
@@ -11,12 +12,14 @@ import { exit, argv, now } from 'lin/process';
 import { NativeCrypto } from '../hosts/moddable/crypto-native.js';
 import { SoftwareCrypto } from '../src/crypto/software/provider.js';
 import { OPS, timeOp } from './crypto-ops.js';
+import { espOps } from './esp-ops.js';
 
-const [, mode, providerName, amount, only] = argv();
+const [, mode, suite, providerName, amount, only] = argv();
+const ops = suite === 'esp' ? espOps() : OPS;
 const crypto = providerName === 'native' ? new NativeCrypto() : new SoftwareCrypto({ random: fillRandom });
 
-for (let i = 0; i < OPS.length; i++) {
-  const op = OPS[i];
+for (let i = 0; i < ops.length; i++) {
+  const op = ops[i];
   if (only !== undefined && Number(only) !== i) continue;
   const run = op.prepare(crypto);
   if (mode === 'time') {

@@ -135,6 +135,7 @@ void xs_instrumentation_name(txMachine* the)
 
 void xs_instrumentation_get(txMachine* the)
 {
+#ifdef mxInstrument
 	txInteger i = fxToInteger(the, mxArgv(0));
 	double value;
 	switch (i) {
@@ -154,6 +155,7 @@ void xs_instrumentation_get(txMachine* the)
 	}
 	mxResult->kind = XS_NUMBER_KIND;
 	mxResult->value.number = value;
+#endif
 }
 
 /* ---------- lin/process ---------- */

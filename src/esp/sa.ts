@@ -11,7 +11,7 @@
 import {
   checkIpv4, checkIpv6, IPV6_HEADER_LENGTH, IpProblem, IpProtocol,
   ipv4HeaderLength, ipv4Protocol, ipv4TotalLength, ipv6NextHeader, ipv6PayloadLength, updateIpv4, updateIpv6,
-  writeIpv4Header, writeIpv6Header,
+  writeIpv6Header,
 } from '../wire/ip.js';
 import { writeUdpHeader } from '../wire/udp.js';
 import { REPLAYED, ReplayWindow, TOO_OLD } from './replay.js';
@@ -96,13 +96,6 @@ function readU32(b: Uint8Array, o: number): number {
   return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
 
-function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-
 export class EspSa {
   readonly spi: number;
   readonly direction: 'in' | 'out';
@@ -126,6 +119,17 @@ export class EspSa {
   #seqHigh = 0;
   #seqLow = 0;
   #identification = 0;
+  readonly #tfcPadding: number;
+  /** tunnel mode: 20 (IPv4) or 40 (IPv6) */
+  readonly #outerHeaderLength: number;
+  /** whether any lifetime limit is set (else counting is all #account has to do) */
+  readonly #limited: boolean;
+  /** a DataView over the last packet buffer seen, reused while the caller reuses its buffer */
+  #viewBuffer: Uint8Array | null = null;
+  #view: DataView | null = null;
+  /** tunnel mode over IPv4: the outer header's words 2-4 and the checksum of its fixed fields */
+  #outerWords: Uint32Array | null = null;
+  #outerSum = 0;
   #softReached = false;
   #exhausted = false;
   #hardReached = false;
@@ -151,6 +155,29 @@ export class EspSa {
       }
     }
     this.#tunnelAddresses = t ? Uint8Array.from([...t.local, ...t.remote]) : null;
+    this.#tfcPadding = config.tfcPadding ?? 0;
+    this.#outerHeaderLength = t && t.local.length === 16 ? IPV6_HEADER_LENGTH : 20;
+    this.#limited = !!(config.soft || config.hard);
+    if (t && t.local.length === 4 && this.#tunnel && this.#outbound) {
+      // RFC 791 header: words 0-1 change per packet (length, identification), words 2-4 do not
+      // except for the checksum, computed incrementally from the fixed fields' sum
+      const protocol = config.encapsulation ? IpProtocol.UDP : IpProtocol.ESP;
+      const a = this.#tunnelAddresses!;
+      const u32 = (o: number) => ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) >>> 0;
+      this.#outerWords = Uint32Array.of((64 << 24) | (protocol << 16), u32(0), u32(4));
+      let sum = 0x4500 + (64 << 8) + protocol;
+      for (let i = 0; i < 8; i += 2) sum += (a[i] << 8) | a[i + 1];
+      this.#outerSum = sum;
+    }
+  }
+
+  /** A DataView over `buffer`, with the same indices; created once per buffer the caller uses. */
+  #viewOf(buffer: Uint8Array): DataView {
+    if (buffer !== this.#viewBuffer) {
+      this.#viewBuffer = buffer;
+      this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    return this.#view!;
   }
 
   /** The next outbound sequence number as (high, low); the SA's counter (RFC 4303 §3.3.3). */
@@ -176,9 +203,10 @@ export class EspSa {
 
   /** Counts a packet toward the lifetimes; false when the hard limit stops it. */
   #account(bytes: number): boolean {
-    if (this.#hardReached) return false;
     this.packets++;
     this.bytes += bytes;
+    if (!this.#limited) return true;
+    if (this.#hardReached) return false;
     const { soft, hard } = this.#config;
     if (hard && ((hard.bytes !== undefined && this.bytes >= hard.bytes) || (hard.packets !== undefined && this.packets >= hard.packets))) {
       this.#hardReached = true;
@@ -207,32 +235,37 @@ export class EspSa {
     const buffer = packet.buffer;
     const inner = packet.offset;
     const innerLength = packet.length;
-    const version = innerLength > 0 ? buffer[inner] >> 4 : 0;
-    if (version === 4 ? checkIpv4(buffer, inner, innerLength, false) !== IpProblem.NONE : version === 6 ? checkIpv6(buffer, inner, innerLength) !== IpProblem.NONE : true) {
+    if (innerLength < 20) return this.#drop(Drop.BAD_PACKET);
+    // one read for version, header length, TOS and total length (typed-array and DataView
+    // accesses are the dear part of XS's per-packet work)
+    const view = buffer === this.#viewBuffer ? this.#view! : this.#viewOf(buffer);
+    const word = view.getUint32(inner);
+    const version = word >>> 28;
+    let total: number;
+    let headerLength: number;
+    let tos: number;
+    if (version === 4) {
+      headerLength = ((word >>> 24) & 15) * 4;
+      total = word & 0xffff;
+      tos = (word >>> 16) & 0xff;
+      if (headerLength < 20 || total < headerLength || total > innerLength) return this.#drop(Drop.BAD_PACKET);
+    } else if (version === 6 && checkIpv6(buffer, inner, innerLength) === IpProblem.NONE) {
+      headerLength = IPV6_HEADER_LENGTH;
+      total = IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, inner);
+      tos = (word >>> 20) & 0xff;
+    } else {
       return this.#drop(Drop.BAD_PACKET);
     }
-    let payload: number;
-    let payloadLength: number;
-    let nextHeader: number;
-    let ipHeaderLength: number;
     if (this.#tunnel) {
-      // what is encrypted: the whole inner packet
-      payload = inner;
-      payloadLength = innerLength;
-      nextHeader = version === 4 ? IpProtocol.IPV4 : IpProtocol.IPV6;
-      ipHeaderLength = this.#tunnelAddresses!.length === 8 ? 20 : IPV6_HEADER_LENGTH;
-    } else {
-      // the IP payload; the header stays in front
-      if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.#drop(Drop.BAD_PACKET); // extension headers: not yet
-      ipHeaderLength = version === 4 ? ipv4HeaderLength(buffer, inner) : IPV6_HEADER_LENGTH;
-      payload = inner + ipHeaderLength;
-      payloadLength = (version === 4 ? ipv4TotalLength(buffer, inner) : IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, inner)) - ipHeaderLength;
-      nextHeader = version === 4 ? ipv4Protocol(buffer, inner) : ipv6NextHeader(buffer, inner);
+      // what is encrypted: the whole inner packet; TFC padding (RFC 4303 §2.7) may follow it,
+      // since the receiver finds the inner length in its header
+      const tfc = this.#tfcPadding > total ? this.#tfcPadding - total : 0;
+      return this.#encapsulate(packet, inner, total, tfc, version === 4 ? IpProtocol.IPV4 : IpProtocol.IPV6, this.#outerHeaderLength, total, tos);
     }
-    // TFC padding (RFC 4303 §2.7), tunnel mode only: the receiver finds the inner length in its header
-    const tfc = this.#tunnel && this.#config.tfcPadding ? Math.max(0, this.#config.tfcPadding - payloadLength) : 0;
-    return this.#encapsulate(packet, payload, payloadLength, tfc, nextHeader, ipHeaderLength, innerLength,
-      version === 4 ? buffer[inner + 1] : ((buffer[inner] & 15) << 4) | (buffer[inner + 1] >> 4));
+    // transport mode: the IP payload; the header stays in front
+    if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.#drop(Drop.BAD_PACKET); // extension headers: not yet
+    const nextHeader = version === 4 ? ipv4Protocol(buffer, inner) : ipv6NextHeader(buffer, inner);
+    return this.#encapsulate(packet, inner + headerLength, total - headerLength, 0, nextHeader, headerLength, total, tos);
   }
 
   /**
@@ -245,6 +278,7 @@ export class EspSa {
     if (this.#hardReached) return this.#drop(Drop.EXPIRED);
     if (packet.offset + length > packet.buffer.length) return this.#drop(Drop.NO_ROOM);
     packet.buffer.fill(0, packet.offset, packet.offset + length);
+    this.#viewOf(packet.buffer);
     return this.#encapsulate(packet, packet.offset, length, 0, IpProtocol.NO_NEXT_HEADER,
       this.#tunnelAddresses!.length === 8 ? 20 : IPV6_HEADER_LENGTH, 0, 0);
   }
@@ -282,29 +316,38 @@ export class EspSa {
     // transport mode: the IP header moves in front of the ESP header
     const inner = packet.offset;
     if (!this.#tunnel) buffer.copyWithin(outer, inner, inner + ipHeaderLength);
+    const view = this.#view!;
 
     // trailer: TFC zeros, padding 1, 2, 3, ..., pad length, next header (RFC 4303 §2.4-§2.7)
     let p = payload + payloadLength;
-    for (let i = 0; i < tfc; i++) buffer[p++] = 0;
+    if (tfc) {
+      buffer.fill(0, p, p + tfc);
+      p += tfc;
+    }
     for (let i = 1; i <= padLength; i++) buffer[p++] = i;
-    buffer[p++] = padLength;
-    buffer[p] = nextHeader;
+    view.setUint16(p, (padLength << 8) | nextHeader);
 
-    writeU32(buffer, esp, this.spi);
-    writeU32(buffer, esp + 4, low);
-    t.seal(buffer, esp, encrypted, high, low);
+    view.setUint32(esp, this.spi);
+    view.setUint32(esp + 4, low);
+    t.seal(buffer, view, esp, encrypted, high, low);
 
     const totalLength = end - outer;
     const protocol = udp ? IpProtocol.UDP : IpProtocol.ESP;
-    if (this.#tunnel) {
-      const a = this.#tunnelAddresses!;
-      // RFC 4301 §5.1.2.1: DSCP copied from the inner header; ECN copied (RFC 6040 normal mode)
-      if (a.length === 8) {
-        this.#identification = (this.#identification + 1) & 0xffff;
-        writeIpv4Header(buffer, outer, totalLength, protocol, this.#identification, 64, a, 0, 4, tos);
-      } else {
-        writeIpv6Header(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol, 64, a, 0, 16, tos);
-      }
+    if (this.#outerWords) {
+      // tunnel over IPv4: RFC 4301 §5.1.2.1, DSCP copied from the inner header; ECN copied
+      // (RFC 6040 normal mode). The checksum is the fixed fields' sum plus the per-packet ones.
+      const id = (this.#identification = (this.#identification + 1) & 0xffff);
+      const w = this.#outerWords;
+      let sum = this.#outerSum + (tos & 0xff) + totalLength + id;
+      sum = (sum & 0xffff) + (sum >>> 16);
+      sum = (sum & 0xffff) + (sum >>> 16);
+      view.setUint32(outer, 0x45000000 | ((tos & 0xff) << 16) | totalLength);
+      view.setUint32(outer + 4, id << 16);
+      view.setUint32(outer + 8, (w[0] | (~sum & 0xffff)) >>> 0);
+      view.setUint32(outer + 12, w[1]);
+      view.setUint32(outer + 16, w[2]);
+    } else if (this.#tunnel) {
+      writeIpv6Header(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol, 64, this.#tunnelAddresses!, 0, 16, tos);
     } else if (buffer[outer] >> 4 === 4) {
       updateIpv4(buffer, outer, totalLength, protocol);
     } else {
@@ -333,24 +376,26 @@ export class EspSa {
     const t = this.transform;
     if (this.#outbound) return this.#drop(Drop.BAD_SPI);
     if (length < 8 + t.ivLength + 2 + t.icvLength) return this.#drop(Drop.TRUNCATED);
-    if (readU32(buffer, esp) !== this.spi) return this.#drop(Drop.BAD_SPI);
+    const view = buffer === this.#viewBuffer ? this.#view! : this.#viewOf(buffer);
+    if (view.getUint32(esp) !== this.spi) return this.#drop(Drop.BAD_SPI);
     const encrypted = length - 8 - t.ivLength - t.icvLength;
     if (t.blockSize > 4 && encrypted % t.blockSize !== 0) return this.#drop(Drop.BAD_LENGTH);
     if (this.#hardReached) return this.#drop(Drop.EXPIRED);
-    const low = readU32(buffer, esp + 4);
+    const low = view.getUint32(esp + 4);
     let high = 0;
     if (this.replay) {
       high = this.replay.check(low);
       if (high === REPLAYED) return this.#drop(Drop.REPLAY);
       if (high === TOO_OLD) return this.#drop(Drop.TOO_OLD);
     }
-    if (!t.open(buffer, esp, encrypted, high, low)) return this.#drop(Drop.AUTH_FAILURE);
+    if (!t.open(buffer, view, esp, encrypted, high, low)) return this.#drop(Drop.AUTH_FAILURE);
     // only an authenticated packet moves the window (RFC 4303 §3.4.3)
     if (this.replay && !this.replay.accept(high, low)) return this.#drop(Drop.REPLAY);
 
     const start = esp + 8 + t.ivLength;
-    const nextHeader = buffer[start + encrypted - 1];
-    const padLength = buffer[start + encrypted - 2];
+    const trailer = view.getUint16(start + encrypted - 2);
+    const nextHeader = trailer & 0xff;
+    const padLength = trailer >> 8;
     if (padLength + 2 > encrypted) return this.#drop(Drop.BAD_PADDING);
     const payloadLength = encrypted - 2 - padLength;
     for (let i = 1; i <= padLength; i++) if (buffer[start + payloadLength + i - 1] !== i) return this.#drop(Drop.BAD_PADDING);
@@ -358,7 +403,9 @@ export class EspSa {
 
     if (this.#tunnel) {
       let innerLength: number;
-      if (nextHeader === IpProtocol.IPV4 && checkIpv4(buffer, start, payloadLength, true) === IpProblem.NONE) {
+      // the inner header's checksum is not verified: the packet has just authenticated, and
+      // the stack that receives it checks it anyway
+      if (nextHeader === IpProtocol.IPV4 && checkIpv4(buffer, start, payloadLength, false) === IpProblem.NONE) {
         innerLength = ipv4TotalLength(buffer, start);
       } else if (nextHeader === IpProtocol.IPV6 && checkIpv6(buffer, start, payloadLength) === IpProblem.NONE) {
         innerLength = IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, start);
