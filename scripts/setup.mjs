@@ -55,6 +55,10 @@ function systemPackages(bench) {
   if (!has('make')) missing.push('make');
   if (!has('cc')) missing.push('gcc');
   if (bench && !has('valgrind')) missing.push('valgrind');
+  // the ESP cross-check against scapy (test/interop) uses Debian's Python and its scapy
+  if (spawnSync('/usr/bin/python3', ['-c', 'import scapy.layers.ipsec, cryptography'], { stdio: 'ignore' }).status !== 0) {
+    missing.push('python3-scapy', 'python3-cryptography');
+  }
   if (missing.length === 0) return;
   if (process.getuid?.() === 0) {
     say(`installing ${missing.join(' ')} with apt-get`);
@@ -122,11 +126,15 @@ async function xsModules() {
       copyFileSync(file, to);
     }
   }
-  // Test fixtures: plain modules the host tests run on purpose (some fail on purpose)
-  for (const file of walk(join(ROOT, 'test/fixtures'))) {
-    const to = join(JS_OUT, 'test/fixtures', relative(join(ROOT, 'test/fixtures'), file));
-    mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(file, to);
+  // Test fixtures (plain modules the host tests run, some failing on purpose) and the
+  // interop helpers (Python scripts run by the interop tests)
+  for (const dir of ['test/fixtures', 'test/interop']) {
+    for (const file of walk(join(ROOT, dir))) {
+      if (file.endsWith('.ts')) continue;
+      const to = join(JS_OUT, relative(ROOT, file));
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(file, to);
+    }
   }
   // JSON test vectors as ES modules, so both engines import them the same way
   const vectors = join(ROOT, 'test/vectors');

@@ -46,17 +46,21 @@ export const testDirectory: string = engine === 'node'
   ? decodeURIComponent(new URL('.', import.meta.url).pathname).replace(/\/$/, '')
   : (await import('lin/process')).argv()[0].replace(/\/[^/]*$/, '');
 
+/** Runs a program to completion on either engine; stdout and stderr together. */
+export async function runProgram(argv: string[]): Promise<{ status: number; output: string }> {
+  if (engine === 'node') {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status ?? 128, output: `${r.stdout}${r.stderr}` };
+  }
+  return (await import('lin/process')).run(argv);
+}
+
 /** Runs the XS host (build/lin/release/xs-ipsec-lin) on a module, to completion. */
 export async function runXsHost(args: string[]): Promise<{ status: number; output: string }> {
   const root = testDirectory.replace(/\/js\/test$/, '');
-  const argv = ['--modules', `${root}/xs-modules`, ...args];
-  if (engine === 'node') {
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(`${root}/lin/release/xs-ipsec-lin`, argv, { encoding: 'utf8', timeout: 60_000 });
-    return { status: r.status ?? 128, output: `${r.stdout}${r.stderr}` };
-  }
-  const process = await import('lin/process');
-  return process.run([process.execPath(), ...argv]);
+  const host = engine === 'node' ? `${root}/lin/release/xs-ipsec-lin` : (await import('lin/process')).execPath();
+  return runProgram([host, '--modules', `${root}/xs-modules`, ...args]);
 }
 
 /** Loads a JSON vector file compiled to an ES module by scripts/setup.mjs (test/vectors/<path>.json). */
