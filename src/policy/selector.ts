@@ -1,0 +1,170 @@
+/**
+ * Traffic selectors (RFC 4301 §4.4.1.1): address ranges, next protocol and port ranges,
+ * matched against a packet in its buffer without allocating.
+ *
+ * Addresses are ranges of one family (start and end inclusive, 4 or 16 bytes, compared as
+ * big-endian numbers); a prefix such as 10.1.0.0/16 is the range 10.1.0.0-10.1.255.255.
+ * Ports apply to TCP, UDP, SCTP (and UDP-Lite); for ICMP and ICMPv6 the "local port" range
+ * holds the message type and the "remote port" range the code (RFC 4301 §4.4.1.1).
+ */
+import { IPV6_HEADER_LENGTH, IpProtocol } from '../wire/ip.js';
+
+export interface AddressRange {
+  /** 4 or 16 bytes */
+  start: Uint8Array;
+  /** 4 or 16 bytes, same family as start, start <= end */
+  end: Uint8Array;
+}
+
+export interface Selector {
+  local: AddressRange;
+  remote: AddressRange;
+  /** IP protocol number; 0 for any (RFC 4301 "ANY") */
+  protocol: number;
+  /** inclusive port range; [0, 65535] for any */
+  localPorts: [number, number];
+  remotePorts: [number, number];
+}
+
+/** Parses "10.1.0.0/16", "192.0.2.7", "2001:db8::/32", "10.0.0.1-10.0.0.9" into a range. */
+export function parseRange(text: string): AddressRange {
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const range = { start: parseAddress(text.slice(0, dash)), end: parseAddress(text.slice(dash + 1)) };
+    if (range.start.length !== range.end.length) throw new RangeError(`${text}: the two ends are of different families`);
+    if (compare(range.start, 0, range.end) > 0) throw new RangeError(`${text}: the range is backwards`);
+    return range;
+  }
+  const slash = text.indexOf('/');
+  const start = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  const bits = start.length * 8;
+  const prefix = slash < 0 ? bits : Number(text.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits || (slash >= 0 && !/^\d+$/.test(text.slice(slash + 1)))) {
+    throw new RangeError(`${text}: prefix length must be 0 to ${bits}`);
+  }
+  const end = start.slice();
+  for (let bit = prefix; bit < bits; bit++) {
+    start[bit >> 3] &= ~(0x80 >> (bit & 7));
+    end[bit >> 3] |= 0x80 >> (bit & 7);
+  }
+  return { start, end };
+}
+
+/** Parses a dotted IPv4 or an RFC 4291 IPv6 address (with "::"); throws on anything else. */
+export function parseAddress(text: string): Uint8Array {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    const parts = text.split('.').map(Number);
+    if (parts.some((p) => p > 255)) throw new RangeError(`${text}: not an IPv4 address`);
+    return Uint8Array.from(parts);
+  }
+  if (!/^[0-9a-fA-F:]+$/.test(text) || text.length < 2) throw new RangeError(`${text}: not an IP address`);
+  const halves = text.split('::');
+  if (halves.length > 2) throw new RangeError(`${text}: more than one "::"`);
+  const words = (s: string) => (s === '' ? [] : s.split(':'));
+  const head = words(halves[0]);
+  const tail = halves.length === 2 ? words(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) throw new RangeError(`${text}: not 8 groups`);
+  const all = [...head, ...new Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  const out = new Uint8Array(16);
+  all.forEach((word, i) => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(word)) throw new RangeError(`${text}: bad group "${word}"`);
+    const v = parseInt(word, 16);
+    out[i * 2] = v >> 8;
+    out[i * 2 + 1] = v & 0xff;
+  });
+  return out;
+}
+
+/** Compares buffer[offset, offset+n) with `value` (n = value.length) as big-endian numbers. */
+function compare(buffer: Uint8Array, offset: number, value: Uint8Array): number {
+  for (let i = 0; i < value.length; i++) {
+    const d = buffer[offset + i] - value[i];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Whether the address at buffer[offset] (of the range's family) lies in the range. */
+export function inRange(range: AddressRange, buffer: Uint8Array, offset: number): boolean {
+  return compare(buffer, offset, range.start) >= 0 && compare(buffer, offset, range.end) <= 0;
+}
+
+/** Whether `inner` is wholly inside `outer` (same family). */
+export function rangeWithin(inner: AddressRange, outer: AddressRange): boolean {
+  return inner.start.length === outer.start.length && compare(inner.start, 0, outer.start) >= 0 && compare(inner.end, 0, outer.end) <= 0;
+}
+
+/** A selector matching everything of one family. */
+export function anySelector(family: 4 | 6): Selector {
+  const any = family === 4 ? '0.0.0.0/0' : '::/0';
+  return { local: parseRange(any), remote: parseRange(any), protocol: 0, localPorts: [0, 65535], remotePorts: [0, 65535] };
+}
+
+function hasPorts(protocol: number): boolean {
+  return protocol === IpProtocol.TCP || protocol === IpProtocol.UDP || protocol === 132 /* SCTP */ || protocol === 136 /* UDP-Lite */;
+}
+
+/**
+ * Whether the IP packet at buffer[offset, offset+length) matches. `outbound` says which of its
+ * addresses is ours: the source of an outbound packet, the destination of an inbound one.
+ * A packet too short for the fields the selector needs does not match.
+ */
+export function matchesPacket(selector: Selector, buffer: Uint8Array, offset: number, length: number, outbound: boolean): boolean {
+  if (length < 20) return false;
+  const version = buffer[offset] >> 4;
+  const family = selector.local.start.length === 4 ? 4 : 6;
+  if (version !== family) return false;
+  let protocol: number;
+  let transport: number;
+  let source: number;
+  let destination: number;
+  if (version === 4) {
+    protocol = buffer[offset + 9];
+    transport = offset + (buffer[offset] & 15) * 4;
+    source = offset + 12;
+    destination = offset + 16;
+    // a non-first fragment carries no ports (RFC 4301 §7): only port-less selectors match it
+    if (((buffer[offset + 6] & 0x1f) | buffer[offset + 7]) !== 0 && !portless(selector)) return false;
+  } else {
+    if (length < IPV6_HEADER_LENGTH) return false;
+    protocol = buffer[offset + 6];
+    transport = offset + IPV6_HEADER_LENGTH;
+    source = offset + 8;
+    destination = offset + 24;
+  }
+  const local = outbound ? source : destination;
+  const remote = outbound ? destination : source;
+  if (!inRange(selector.local, buffer, local) || !inRange(selector.remote, buffer, remote)) return false;
+  if (selector.protocol !== 0 && selector.protocol !== protocol) return false;
+  if (portless(selector)) return true;
+  let localPort: number;
+  let remotePort: number;
+  if (hasPorts(protocol)) {
+    if (transport + 4 > offset + length) return false;
+    const sourcePort = (buffer[transport] << 8) | buffer[transport + 1];
+    const destinationPort = (buffer[transport + 2] << 8) | buffer[transport + 3];
+    localPort = outbound ? sourcePort : destinationPort;
+    remotePort = outbound ? destinationPort : sourcePort;
+  } else if (protocol === IpProtocol.ICMP || protocol === IpProtocol.ICMPV6) {
+    if (transport + 2 > offset + length) return false;
+    localPort = buffer[transport]; // type
+    remotePort = buffer[transport + 1]; // code
+  } else {
+    return false; // the selector names ports, the protocol has none
+  }
+  return localPort >= selector.localPorts[0] && localPort <= selector.localPorts[1] &&
+    remotePort >= selector.remotePorts[0] && remotePort <= selector.remotePorts[1];
+}
+
+function portless(selector: Selector): boolean {
+  return selector.localPorts[0] === 0 && selector.localPorts[1] === 65535 && selector.remotePorts[0] === 0 && selector.remotePorts[1] === 65535;
+}
+
+/** Whether `inner` allows nothing that `outer` does not (for PAD checks and narrowing). */
+export function selectorWithin(inner: Selector, outer: Selector): boolean {
+  return rangeWithin(inner.local, outer.local) && rangeWithin(inner.remote, outer.remote) &&
+    (outer.protocol === 0 || inner.protocol === outer.protocol) &&
+    inner.localPorts[0] >= outer.localPorts[0] && inner.localPorts[1] <= outer.localPorts[1] &&
+    inner.remotePorts[0] >= outer.remotePorts[0] && inner.remotePorts[1] <= outer.remotePorts[1];
+}
