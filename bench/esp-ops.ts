@@ -36,8 +36,8 @@ function pair(crypto: Crypto, e: string, i: string | null) {
   const tunnel = { local: Uint8Array.of(192, 0, 2, 1), remote: Uint8Array.of(198, 51, 100, 2) };
   const common = { spi: 0x1000, mode: 'tunnel' as const, esn: false, tunnel };
   return {
-    out: new EspSa({ ...common, direction: 'out', transform: createEspTransform(crypto, encryption, integrity, keys, false, common.spi) }),
-    in: new EspSa({ ...common, direction: 'in', replayWindow: 0, transform: createEspTransform(crypto, encryption, integrity, keys, false, common.spi) }),
+    out: new EspSa({ ...common, direction: 'out', transform: createEspTransform(crypto, encryption, integrity, keys, false) }),
+    in: new EspSa({ ...common, direction: 'in', replayWindow: 0, transform: createEspTransform(crypto, encryption, integrity, keys, false) }),
   };
 }
 
@@ -55,6 +55,21 @@ function label(e: string, i: string | null): string {
 
 export function espOps(): BenchOp[] {
   const ops: BenchOp[] = [];
+  // the loop's own work before each seal (restoring the inner header), subtracted from seal's
+  // instructions in the overhead column: it is the benchmark's, not the data path's
+  ops.push({
+    name: 'harness only', algorithm: 'aes128gcm16',
+    prepare() {
+      const buffer = new Uint8Array(SEAL_HEADROOM + 1428 + SEAL_TAILROOM + 28);
+      const saved = buffer.length - 28;
+      const packet = { buffer, offset: 0, length: 0 };
+      return () => {
+        buffer.copyWithin(SEAL_HEADROOM, saved, saved + 28);
+        packet.offset = SEAL_HEADROOM;
+        packet.length = 1428;
+      };
+    },
+  });
   for (const [e, i] of ESP_TRANSFORMS) {
     for (const size of ESP_SIZES) {
       const setup = (crypto: Crypto) => {

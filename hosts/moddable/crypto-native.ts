@@ -15,7 +15,7 @@ import { checkX25519Public, checkX25519Secret, ecpCoordinateBytes, ecpCurve, ecp
 import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkPrimitive } from '../../src/crypto/policy.js';
 import {
   KeyExchangeError,
-  type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type Implementation, type KeyExchange, type MacKey,
+  type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type EspAeadKey, type EspAeadOptions, type Implementation, type KeyExchange, type MacKey,
 } from '../../src/crypto/provider.js';
 import { HASH_LENGTH, Ke, type AeadName, type CipherName, type HashName, type MacName } from '../../src/crypto/registry.js';
 
@@ -50,6 +50,27 @@ class NativeAeadKey implements AeadKey {
     if (nonce.length !== this.#nonceLength) throw new RangeError(`nonce must be ${this.#nonceLength} bytes, not ${nonce.length}`);
     if (offset < 0 || length < 0 || offset + length + this.tagLength > buffer.length) return false;
     return psa.aeadOpen(this.#key, nonce, aad, buffer, offset, length);
+  }
+}
+
+/** ESP's AEAD construction in one native call per packet (crypto-psa.c, xs_psa_esp_seal). */
+class NativeEspAead implements EspAeadKey {
+  readonly ivLength: number;
+  readonly #key: psa.PsaKey;
+  constructor(aead: AeadName, keyAndSalt: Uint8Array, readonly tagLength: number, options: EspAeadOptions) {
+    const saltLength = aeadNonceLength(aead) - 8;
+    const key = keyAndSalt.subarray(0, keyAndSalt.length - saltLength);
+    checkAeadKey(aead, key, tagLength);
+    this.ivLength = options.implicitIv ? 0 : 8;
+    this.#key = psa.espAeadKey(PSA_AEAD[aead], key, tagLength, keyAndSalt.subarray(key.length), options.esn, options.implicitIv);
+  }
+
+  seal(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): void {
+    psa.espSeal(this.#key, buffer, esp, length, seqHigh, seqLow);
+  }
+
+  open(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): boolean {
+    return psa.espOpen(this.#key, buffer, esp, length, seqHigh, seqLow);
   }
 }
 
@@ -170,6 +191,10 @@ export class NativeCrypto implements Crypto {
 
   aeadKey(aead: AeadName, key: Uint8Array, tagLength: number): AeadKey {
     return new NativeAeadKey(aead, key, tagLength);
+  }
+
+  espAeadKey(aead: AeadName, keyAndSalt: Uint8Array, tagLength: number, options: EspAeadOptions): EspAeadKey {
+    return new NativeEspAead(aead, keyAndSalt, tagLength, options);
   }
 
   cipherKey(cipher: CipherName, key: Uint8Array): CipherKey {

@@ -31,6 +31,11 @@ typedef struct {
 	psa_key_id_t id;
 	psa_algorithm_t alg;
 	int tagLength;
+	/* ESP AEAD keys (espAeadKey): the salt and how the nonce and AAD are built */
+	uint8_t salt[4];
+	uint8_t saltLength;
+	uint8_t esn;
+	uint8_t implicitIv;
 } PsaKey;
 
 static int gPsaReady = 0;
@@ -262,6 +267,124 @@ void xs_psa_aead_open(xsMachine* the)
 		return;
 	}
 	psaCheck(the, status, "AEAD open");
+	xsmcSetBoolean(xsResult, 1);
+}
+
+/*
+ * ESP's AEAD constructions, as the Linux kernel's rfc4106(gcm(aes)), rfc4309(ccm(aes)) and
+ * rfc7539esp(chacha20,poly1305) templates do them: the nonce is salt || IV, the IV is the
+ * 64-bit sequence number (written into the packet unless implicit, RFC 8750), and the AAD is
+ * SPI || seq (RFC 4106 §5), or SPI || seq high || seq low with ESN. Packet layout at `esp`:
+ * [SPI][seq][IV 8 or 0][ciphertext length][tag].
+ *
+ * espAeadKey(alg, keyBytes, tagLength, salt, esn, implicitIv) -> key
+ */
+void xs_psa_esp_aead_key(xsMachine* the)
+{
+	int tagLength = xsmcToInteger(xsArg(2));
+	psa_key_type_t type = 0;
+	psa_algorithm_t alg = aeadAlgorithm(the, xsmcToInteger(xsArg(0)), tagLength, &type);
+	void* salt;
+	xsUnsignedValue saltLength;
+	PsaKey* key;
+	xsmcGetBufferReadable(xsArg(3), &salt, &saltLength);
+	if (saltLength > 4)
+		xsRangeError("salt longer than 4 bytes");
+	newKeyObject(the, importKey(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1), alg, tagLength);
+	key = xsmcGetHostData(xsResult);
+	xsmcGetBufferReadable(xsArg(3), &salt, &saltLength); /* import may have collected: fetch again */
+	memcpy(key->salt, salt, saltLength);
+	key->saltLength = (uint8_t)saltLength;
+	key->esn = xsmcTest(xsArg(4)) ? 1 : 0;
+	key->implicitIv = xsmcTest(xsArg(5)) ? 1 : 0;
+}
+
+static void put32(uint8_t* p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Builds nonce and AAD for the packet at `esp`; returns the AAD length (8 or 12). */
+static size_t espNonceAad(PsaKey* key, uint8_t* esp, uint32_t seqHigh, uint32_t seqLow, int sealing, uint8_t* nonce, size_t* nonceLength, uint8_t* aad)
+{
+	memcpy(nonce, key->salt, key->saltLength);
+	if (key->implicitIv) {
+		put32(nonce + key->saltLength, key->esn ? seqHigh : 0);
+		put32(nonce + key->saltLength + 4, seqLow);
+	}
+	else {
+		if (sealing) {
+			put32(esp + 8, seqHigh);
+			put32(esp + 12, seqLow);
+		}
+		memcpy(nonce + key->saltLength, esp + 8, 8);
+	}
+	*nonceLength = key->saltLength + 8;
+	memcpy(aad, esp, 4);
+	if (key->esn) {
+		put32(aad + 4, seqHigh);
+		put32(aad + 8, seqLow);
+		return 12;
+	}
+	memcpy(aad + 4, esp + 4, 4);
+	return 8;
+}
+
+/* espSeal(key, buffer, esp, length, seqHigh, seqLow): SPI and seq are in place already */
+void xs_psa_esp_seal(xsMachine* the)
+{
+	PsaKey* key = getKey(the, 0);
+	int ivLength = key->implicitIv ? 0 : 8;
+	xsIntegerValue esp = xsmcToInteger(xsArg(2));
+	xsIntegerValue length = xsmcToInteger(xsArg(3));
+	uint32_t seqHigh = (uint32_t)xsmcToNumber(xsArg(4));
+	uint32_t seqLow = (uint32_t)xsmcToNumber(xsArg(5));
+	uint8_t nonce[16], aad[12];
+	size_t nonceLength, aadLength, written = 0;
+	void* data;
+	xsUnsignedValue size;
+	uint8_t* packet;
+	xsmcGetBufferWritable(xsArg(1), &data, &size);
+	if (esp < 0 || length < 0 || (xsUnsignedValue)esp + 8 + ivLength + length + key->tagLength > size)
+		xsRangeError("ESP packet out of bounds");
+	packet = (uint8_t*)data + esp;
+	aadLength = espNonceAad(key, packet, seqHigh, seqLow, 1, nonce, &nonceLength, aad);
+	psaCheck(the, psa_aead_encrypt(key->id, key->alg, nonce, nonceLength, aad, aadLength,
+		packet + 8 + ivLength, length, packet + 8 + ivLength, length + key->tagLength, &written), "ESP seal");
+}
+
+/* espOpen(key, buffer, esp, length, seqHigh, seqLow) -> true when the tag verifies */
+void xs_psa_esp_open(xsMachine* the)
+{
+	PsaKey* key = getKey(the, 0);
+	int ivLength = key->implicitIv ? 0 : 8;
+	xsIntegerValue esp = xsmcToInteger(xsArg(2));
+	xsIntegerValue length = xsmcToInteger(xsArg(3));
+	uint32_t seqHigh = (uint32_t)xsmcToNumber(xsArg(4));
+	uint32_t seqLow = (uint32_t)xsmcToNumber(xsArg(5));
+	uint8_t nonce[16], aad[12];
+	size_t nonceLength, aadLength, written = 0;
+	void* data;
+	xsUnsignedValue size;
+	uint8_t* packet;
+	psa_status_t status;
+	xsmcGetBufferWritable(xsArg(1), &data, &size);
+	if (esp < 0 || length < 0 || (xsUnsignedValue)esp + 8 + ivLength + length + key->tagLength > size) {
+		xsmcSetBoolean(xsResult, 0);
+		return;
+	}
+	packet = (uint8_t*)data + esp;
+	aadLength = espNonceAad(key, packet, seqHigh, seqLow, 0, nonce, &nonceLength, aad);
+	status = psa_aead_decrypt(key->id, key->alg, nonce, nonceLength, aad, aadLength,
+		packet + 8 + ivLength, length + key->tagLength, packet + 8 + ivLength, length, &written);
+	if (status == PSA_ERROR_INVALID_SIGNATURE) {
+		xsmcSetBoolean(xsResult, 0);
+		return;
+	}
+	psaCheck(the, status, "ESP open");
 	xsmcSetBoolean(xsResult, 1);
 }
 

@@ -12,6 +12,10 @@ declare module 'crypto-psa' {
   export function aeadKey(alg: number, key: Bytes, tagLength: number): PsaKey;
   export function aeadSeal(key: PsaKey, nonce: Bytes, aad: Bytes, buffer: Bytes, offset: number, length: number): void;
   export function aeadOpen(key: PsaKey, nonce: Bytes, aad: Bytes, buffer: Bytes, offset: number, length: number): boolean;
+  /** ESP AEAD (rfc4106-style): nonce = salt || IV (= seq64), AAD from the ESP header. */
+  export function espAeadKey(alg: number, key: Bytes, tagLength: number, salt: Bytes, esn: boolean, implicitIv: boolean): PsaKey;
+  export function espSeal(key: PsaKey, buffer: Bytes, esp: number, length: number, seqHigh: number, seqLow: number): void;
+  export function espOpen(key: PsaKey, buffer: Bytes, esp: number, length: number, seqHigh: number, seqLow: number): boolean;
   export function cipherKey(alg: number, key: Bytes): PsaKey;
   export function cipher(key: PsaKey, encrypt: boolean, iv: Bytes, buffer: Bytes, offset: number, length: number): void;
   export function ecdhGenerate(curve: number): PsaKey;

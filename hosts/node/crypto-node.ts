@@ -6,13 +6,14 @@
  *     with K1 = K2 = K3, which is DES by construction;
  *   - MODP groups use the shared BigInt code (src/crypto/modp.ts), for one code path.
  */
+import { GenericEspAead } from '../../src/crypto/esp-aead.js';
 import * as nodeCrypto from 'node:crypto';
 import { blockCipherFrom, CmacKey, xcbcFromEcb } from '../../src/crypto/block-modes.js';
 import { checkX25519Public, checkX25519Secret, ecpCoordinateBytes, ecpCurve, ecpToSec1, makeKeyExchange, sec1ToEcp } from '../../src/crypto/key-exchange.js';
 import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkPrimitive } from '../../src/crypto/policy.js';
 import {
   KeyExchangeError,
-  type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type Implementation, type KeyExchange, type MacKey,
+  type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type EspAeadKey, type EspAeadOptions, type Implementation, type KeyExchange, type MacKey,
 } from '../../src/crypto/provider.js';
 import { Ke, type AeadName, type CipherName, type HashName, type MacName } from '../../src/crypto/registry.js';
 
@@ -220,6 +221,10 @@ export class NodeCrypto implements Crypto {
 
   aeadKey(aead: AeadName, key: Uint8Array, tagLength: number): AeadKey {
     return new NodeAeadKey(aead, key, tagLength);
+  }
+
+  espAeadKey(aead: AeadName, keyAndSalt: Uint8Array, tagLength: number, options: EspAeadOptions): EspAeadKey {
+    return new GenericEspAead(this, aead, keyAndSalt, tagLength, options);
   }
 
   cipherKey(cipher: CipherName, key: Uint8Array): CipherKey {

@@ -26,6 +26,28 @@ export interface AeadKey {
   open(nonce: Uint8Array, aad: Uint8Array, buffer: Uint8Array, offset: number, length: number): boolean;
 }
 
+/**
+ * ESP's use of an AEAD (RFC 4106 §4-§5, RFC 4309 §4-§5, RFC 7634 §2, RFC 8750), as the Linux
+ * kernel's rfc4106(gcm(aes)) template does it: the nonce is salt || IV where the IV is the
+ * 64-bit sequence number, the AAD is SPI || [seq high] || seq low from the ESP header. The
+ * packet at `esp` is [SPI][seq][IV: 8 bytes, or none with the implicit IV][length bytes of
+ * payload][tag]. One call per packet: on XS the nonce and AAD are built natively.
+ */
+export interface EspAeadKey {
+  readonly tagLength: number;
+  /** 8, or 0 for the implicit-IV transforms (RFC 8750) */
+  readonly ivLength: number;
+  /** Writes the IV (unless implicit), encrypts in place, writes the tag. SPI and seq are in place. */
+  seal(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): void;
+  /** Verifies and decrypts in place; false when the tag is wrong. */
+  open(buffer: Uint8Array, esp: number, length: number, seqHigh: number, seqLow: number): boolean;
+}
+
+export interface EspAeadOptions {
+  esn: boolean;
+  implicitIv: boolean;
+}
+
 /** An unauthenticated cipher key, no padding: CBC lengths must be whole blocks. */
 export interface CipherKey {
   /** CBC: the IV; CTR: the whole 16-byte initial counter block (RFC 3686 §4). */
@@ -86,6 +108,8 @@ export interface Crypto {
   hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
   macKey(mac: MacName, key: Uint8Array, hash?: HashName): MacKey;
   aeadKey(aead: AeadName, key: Uint8Array, tagLength: number): AeadKey;
+  /** ESP's AEAD construction; `keyAndSalt` is the key followed by the salt (RFC 4106 §8.1). */
+  espAeadKey(aead: AeadName, keyAndSalt: Uint8Array, tagLength: number, options: EspAeadOptions): EspAeadKey;
   cipherKey(cipher: CipherName, key: Uint8Array): CipherKey;
   /** A fresh key pair for an IKEv2 key exchange method. */
   keyExchange(group: number): KeyExchange;

@@ -16,7 +16,7 @@
  * Each holds its keys (imported once) and small per-SA scratch buffers, so seal and open
  * allocate nothing.
  */
-import type { AeadKey, CipherKey, Crypto, MacKey } from '../crypto/provider.js';
+import type { AeadKey, CipherKey, Crypto, EspAeadKey, MacKey } from '../crypto/provider.js';
 import type { Algorithm } from '../crypto/registry.js';
 
 export interface EspTransform {
@@ -37,6 +37,8 @@ export interface EspTransform {
   seal(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): void;
   /** Verifies the ICV and decrypts in place; false when the packet does not authenticate. */
   open(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): boolean;
+  /** AEAD transforms: the provider's ESP AEAD, which the SA may call directly instead of seal/open */
+  readonly espAead?: EspAeadKey;
   /** Frees native key slots (an SA that is deleted). */
   dispose?(): void;
 }
@@ -60,99 +62,90 @@ export function keyLengths(encryption: Algorithm, integrity: Algorithm | null): 
   return [enc, i && i.kind === 'mac' ? i.keyBytes : 0];
 }
 
-/** AEAD transforms, and AES-GMAC (an AEAD used with an empty plaintext). */
+/** AEAD transforms: one provider call per packet (ESP's AEAD construction, EspAeadKey). */
 class AeadTransform implements EspTransform {
   readonly ivLength: number;
   readonly icvLength: number;
   readonly blockSize = 4;
+  readonly espAead: EspAeadKey;
+  readonly #key: EspAeadKey;
+
+  constructor(readonly name: string, crypto: Crypto, algorithm: Algorithm, key: Uint8Array, esn: boolean) {
+    const p = algorithm.primitive;
+    if (p.kind !== 'aead') throw new TypeError(`${algorithm.name} is not an AEAD`);
+    if (key.length !== p.keyBytes + p.saltBytes) throw new RangeError(`${algorithm.name} needs ${p.keyBytes + p.saltBytes} bytes of key material, got ${key.length}`);
+    // RFC 8750: the implicit-IV transforms carry no IV, the sequence number is the IV
+    const implicitIv = /iiv$/.test(algorithm.name);
+    this.#key = crypto.espAeadKey(p.aead, key, p.tagBytes, { esn, implicitIv });
+    this.espAead = this.#key;
+    this.ivLength = this.#key.ivLength;
+    this.icvLength = p.tagBytes;
+  }
+
+  seal(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): void {
+    this.#key.seal(buffer, esp, length, seqHigh, seqLow);
+  }
+
+  open(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): boolean {
+    return this.#key.open(buffer, esp, length, seqHigh, seqLow);
+  }
+}
+
+/**
+ * AES-GMAC (RFC 4543): AES-GCM over an empty plaintext, with SPI, [seq high,] seq, IV and the
+ * whole payload as AAD; the payload travels in the clear.
+ */
+class GmacTransform implements EspTransform {
+  readonly ivLength = 8;
+  readonly icvLength: number;
+  readonly blockSize = 4;
   readonly #key: AeadKey;
-  /** salt || IV, the AEAD nonce (RFC 4106 §4, RFC 4309 §4, RFC 7634 §2) */
   readonly #nonce: Uint8Array;
   readonly #nonceView: DataView;
-  readonly #saltLength: number;
-  /** SPI || [seq high] || seq low (RFC 4106 §5, RFC 4309 §5, RFC 7634 §2.1); the SPI is set once */
-  readonly #aad: Uint8Array;
-  readonly #aadView: DataView;
   readonly #esn: boolean;
-  readonly #implicitIv: boolean;
-  readonly #gmac: boolean;
-  /** GMAC only: the authenticated data, gathered (with the ESN high half) for one packet */
-  #gmacScratch: Uint8Array | null = null;
+  /** the authenticated data, gathered (with the ESN high half) for one packet */
+  #scratch = new Uint8Array(2048);
 
-  constructor(readonly name: string, crypto: Crypto, algorithm: Algorithm, key: Uint8Array, esn: boolean, spi: number) {
+  constructor(readonly name: string, crypto: Crypto, algorithm: Algorithm, key: Uint8Array, esn: boolean) {
     const p = algorithm.primitive;
-    if (p.kind !== 'aead' && p.kind !== 'gmac') throw new TypeError(`${algorithm.name} is not an AEAD`);
+    if (p.kind !== 'gmac') throw new TypeError(`${algorithm.name} is not GMAC`);
     if (key.length !== p.keyBytes + p.saltBytes) throw new RangeError(`${algorithm.name} needs ${p.keyBytes + p.saltBytes} bytes of key material, got ${key.length}`);
-    this.#key = crypto.aeadKey(p.kind === 'gmac' ? 'aes-gcm' : p.aead, key.subarray(0, p.keyBytes), p.tagBytes);
-    this.#saltLength = p.saltBytes;
-    this.#nonce = new Uint8Array(p.saltBytes + 8);
+    this.#key = crypto.aeadKey('aes-gcm', key.subarray(0, p.keyBytes), p.tagBytes);
+    this.#nonce = new Uint8Array(12);
     this.#nonce.set(key.subarray(p.keyBytes));
     this.#nonceView = new DataView(this.#nonce.buffer);
     this.icvLength = p.tagBytes;
     this.#esn = esn;
-    this.#aad = new Uint8Array(esn ? 12 : 8);
-    this.#aadView = new DataView(this.#aad.buffer);
-    this.#aadView.setUint32(0, spi);
-    // RFC 8750: the implicit-IV transforms carry no IV, the sequence number is the IV
-    this.#implicitIv = /iiv$/.test(algorithm.name);
-    this.ivLength = this.#implicitIv ? 0 : p.ivBytes;
-    this.#gmac = p.kind === 'gmac';
   }
 
-  /**
-   * The IV is the 64-bit sequence number: unique per key, as RFC 4106 §3.1 asks (and
-   * RFC 8750 §2 requires; without ESN its high half is zero there).
-   */
-  #prepare(view: DataView, esp: number, seqHigh: number, seqLow: number, sealing: boolean): void {
-    const n = this.#nonceView;
-    const s = this.#saltLength;
-    if (this.#implicitIv) {
-      n.setUint32(s, this.#esn ? seqHigh : 0);
-      n.setUint32(s + 4, seqLow);
-    } else if (sealing) {
-      view.setUint32(esp + 8, seqHigh);
-      view.setUint32(esp + 12, seqLow);
-      n.setUint32(s, seqHigh);
-      n.setUint32(s + 4, seqLow);
-    } else {
-      n.setUint32(s, view.getUint32(esp + 8));
-      n.setUint32(s + 4, view.getUint32(esp + 12));
-    }
+  /** Nonce = salt || IV; the AAD: SPI, [seq high,] seq, IV, payload (RFC 4543 §3.2, §5). */
+  #gather(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number): Uint8Array {
+    this.#nonceView.setUint32(4, view.getUint32(esp + 8));
+    this.#nonceView.setUint32(8, view.getUint32(esp + 12));
+    const head = this.#esn ? 12 : 8;
+    const total = head + 8 + length;
+    if (this.#scratch.length < total) this.#scratch = new Uint8Array(total);
+    const data = this.#scratch;
+    data.set(buffer.subarray(esp, esp + 4));
     if (this.#esn) {
-      this.#aadView.setUint32(4, seqHigh);
-      this.#aadView.setUint32(8, seqLow);
+      new DataView(data.buffer).setUint32(4, seqHigh);
+      data.set(buffer.subarray(esp + 4, esp + 8), 8);
     } else {
-      this.#aadView.setUint32(4, seqLow);
+      data.set(buffer.subarray(esp + 4, esp + 8), 4);
     }
-  }
-
-  /** RFC 4543 §3.2: GMAC authenticates SPI, [seq high,] seq, IV and the whole payload. */
-  #gmacData(buffer: Uint8Array, esp: number, length: number): Uint8Array {
-    const aad = this.#aad;
-    const total = aad.length + this.ivLength + length;
-    if (!this.#gmacScratch || this.#gmacScratch.length < total) this.#gmacScratch = new Uint8Array(Math.max(total, 2048));
-    const data = this.#gmacScratch;
-    data.set(aad);
-    data.set(buffer.subarray(esp + 8, esp + 8 + this.ivLength + length), aad.length);
+    data.set(buffer.subarray(esp + 8, esp + 16 + length), head);
     return data.subarray(0, total);
   }
 
   seal(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): void {
-    this.#prepare(view, esp, seqHigh, seqLow, true);
-    const start = esp + 8 + this.ivLength;
-    if (this.#gmac) {
-      // the tag of an empty plaintext lands right after the payload: the ICV position
-      this.#key.seal(this.#nonce, this.#gmacData(buffer, esp, length), buffer, start + length, 0);
-    } else {
-      this.#key.seal(this.#nonce, this.#aad, buffer, start, length);
-    }
+    view.setUint32(esp + 8, seqHigh);
+    view.setUint32(esp + 12, seqLow);
+    // the tag of an empty plaintext lands right after the payload: the ICV position
+    this.#key.seal(this.#nonce, this.#gather(buffer, view, esp, length, seqHigh), buffer, esp + 16 + length, 0);
   }
 
   open(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): boolean {
-    this.#prepare(view, esp, seqHigh, seqLow, false);
-    const start = esp + 8 + this.ivLength;
-    if (this.#gmac) return this.#key.open(this.#nonce, this.#gmacData(buffer, esp, length), buffer, start + length, 0);
-    return this.#key.open(this.#nonce, this.#aad, buffer, start, length);
+    return this.#key.open(this.#nonce, this.#gather(buffer, view, esp, length, seqHigh), buffer, esp + 16 + length, 0);
   }
 }
 
@@ -275,13 +268,13 @@ class CipherMacTransform implements EspTransform {
  * Builds the transform for an SA. AEADs and GMAC take no integrity algorithm; everything else
  * needs one (RFC 8221 §6 and RFC 7296 §3.3: encryption without integrity is not offered).
  */
-export function createEspTransform(
-  crypto: Crypto, encryption: Algorithm, integrity: Algorithm | null, keys: EspKeys, esn: boolean, spi: number,
-): EspTransform {
+export function createEspTransform(crypto: Crypto, encryption: Algorithm, integrity: Algorithm | null, keys: EspKeys, esn: boolean): EspTransform {
   const p = encryption.primitive;
   if (p.kind === 'aead' || p.kind === 'gmac') {
     if (integrity && integrity.primitive.kind === 'mac') throw new TypeError(`${encryption.name} is combined-mode: no integrity algorithm`);
-    return new AeadTransform(encryption.name, crypto, encryption, keys.encryption, esn, spi);
+    return p.kind === 'aead'
+      ? new AeadTransform(encryption.name, crypto, encryption, keys.encryption, esn)
+      : new GmacTransform(encryption.name, crypto, encryption, keys.encryption, esn);
   }
   if (!integrity) throw new TypeError(`${encryption.name} needs an integrity algorithm`);
   return new CipherMacTransform(`${encryption.name}-${integrity.name}`, crypto, encryption, integrity, keys, esn);

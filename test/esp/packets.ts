@@ -75,8 +75,8 @@ export function saPair(crypto: Crypto, encryption: Algorithm | string, integrity
     encapsulation: options.encapsulation ? { localPort: 4500, remotePort: 4500 } : undefined,
   };
   return {
-    out: new EspSa({ ...base, direction: 'out', transform: createEspTransform(crypto, e, i, keys, esn, base.spi) }),
-    in: new EspSa({ ...base, direction: 'in', transform: createEspTransform(crypto, e, i, keys, esn, base.spi) }),
+    out: new EspSa({ ...base, direction: 'out', transform: createEspTransform(crypto, e, i, keys, esn) }),
+    in: new EspSa({ ...base, direction: 'in', transform: createEspTransform(crypto, e, i, keys, esn) }),
   };
 }
 

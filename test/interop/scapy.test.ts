@@ -63,8 +63,8 @@ async function crossCheck(crypto: Crypto, c: Case): Promise<void> {
     spi, mode: c.mode, esn: false, tunnel: addresses,
     encapsulation: c.encap ? { localPort: 4500, remotePort: 4500 } : undefined,
   };
-  const out = new EspSa({ ...common, direction: 'out', transform: createEspTransform(crypto, e, i, keys, false, spi) });
-  const inbound = new EspSa({ ...common, direction: 'in', transform: createEspTransform(crypto, e, i, keys, false, spi) });
+  const out = new EspSa({ ...common, direction: 'out', transform: createEspTransform(crypto, e, i, keys, false) });
+  const inbound = new EspSa({ ...common, direction: 'in', transform: createEspTransform(crypto, e, i, keys, false) });
   const spec = {
     crypt: c.scapyCrypt, crypt_key: toHex(keys.encryption), icv: e.primitive.kind === 'aead' ? e.primitive.tagBytes : null,
     auth: c.scapyAuth, auth_key: toHex(keys.integrity), spi, seq: 1, mode: c.mode, family: c.family,

@@ -8,6 +8,7 @@
  * Randomness comes from the host (`random`): noble's own randomBytes needs WebCrypto, which
  * XS does not have.
  */
+import { GenericEspAead } from '../esp-aead.js';
 import { cbc, ctr, ecb, gcm, unsafe } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -22,7 +23,7 @@ import { checkX25519Public, checkX25519Secret, ecpCurve, ecpToSec1, makeKeyExcha
 import { aeadNonceLength, checkAeadKey, checkAesMacKey, checkPrimitive } from '../policy.js';
 import {
   KeyExchangeError,
-  type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type Implementation, type KeyExchange, type MacKey,
+  type AeadKey, type CipherKey, type Crypto, type CryptoOptions, type EspAeadKey, type EspAeadOptions, type Implementation, type KeyExchange, type MacKey,
 } from '../provider.js';
 import { Ke, type AeadName, type CipherName, type HashName, type MacName } from '../registry.js';
 import { DesCbc } from './des.js';
@@ -265,6 +266,10 @@ export class SoftwareCrypto implements Crypto {
       case 'chacha20-poly1305':
         return new SoftwareChachaKey(key);
     }
+  }
+
+  espAeadKey(aead: AeadName, keyAndSalt: Uint8Array, tagLength: number, options: EspAeadOptions): EspAeadKey {
+    return new GenericEspAead(this, aead, keyAndSalt, tagLength, options);
   }
 
   cipherKey(cipher: CipherName, key: Uint8Array): CipherKey {
