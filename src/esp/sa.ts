@@ -131,8 +131,7 @@ export class EspSa {
   /** tunnel mode over IPv4: the outer header's words 2-4 and the checksum of its fixed fields */
   #outerIpv4 = false;
   #outerWord2 = 0;
-  #outerWord3 = 0;
-  #outerWord4 = 0;
+  #outerAddresses = 0n;
   #outerSum = 0;
   /** AEAD transforms: their one provider call, called directly (one JS call less per packet) */
   readonly #espAead: EspAeadKey | null;
@@ -182,8 +181,7 @@ export class EspSa {
       const u32 = (o: number) => ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) >>> 0;
       this.#outerIpv4 = true;
       this.#outerWord2 = ((64 << 24) | (protocol << 16)) >>> 0;
-      this.#outerWord3 = u32(0);
-      this.#outerWord4 = u32(4);
+      this.#outerAddresses = (BigInt(u32(0)) << 32n) | BigInt(u32(4));
       let sum = 0x4500 + (64 << 8) + protocol;
       for (let i = 0; i < 8; i += 2) sum += (a[i] << 8) | a[i + 1];
       this.#outerSum = sum;
@@ -318,7 +316,6 @@ export class EspSa {
       }
       return this.#drop(Drop.SEQUENCE_EXHAUSTED);
     }
-    const t = this.transform;
     const udp = this.#udp;
     const block = this.#blockSize;
     const padLength = (block - ((payloadLength + tfc + 2) % block)) % block;
@@ -366,10 +363,9 @@ export class EspSa {
     view.setUint32(esp + 4, low);
     const aead = this.#espAead;
     if (aead) aead.seal(buffer, esp, encrypted, high, low);
-    else t.seal(buffer, view, esp, encrypted, high, low);
+    else this.transform.seal(buffer, view, esp, encrypted, high, low);
 
     const totalLength = end - outer;
-    const protocol = udp ? IpProtocol.UDP : IpProtocol.ESP;
     if (this.#outerIpv4) {
       // tunnel over IPv4: RFC 4301 §5.1.2.1, DSCP copied from the inner header; ECN copied
       // (RFC 6040 normal mode). The checksum is the fixed fields' sum plus the per-packet ones.
@@ -380,14 +376,12 @@ export class EspSa {
       view.setUint32(outer, 0x45000000 | ((tos & 0xff) << 16) | totalLength);
       view.setUint32(outer + 4, id << 16);
       view.setUint32(outer + 8, (this.#outerWord2 | (~sum & 0xffff)) >>> 0);
-      view.setUint32(outer + 12, this.#outerWord3);
-      view.setUint32(outer + 16, this.#outerWord4);
-    } else if (this.#tunnel) {
-      writeIpv6Header(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol, 64, this.#tunnelAddresses!, 0, 16, tos);
-    } else if (buffer[outer] >> 4 === 4) {
-      updateIpv4(buffer, outer, totalLength, protocol);
+      view.setBigUint64(outer + 12, this.#outerAddresses); // both addresses in one call
     } else {
-      updateIpv6(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol);
+      const protocol = udp ? IpProtocol.UDP : IpProtocol.ESP;
+      if (this.#tunnel) writeIpv6Header(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol, 64, this.#tunnelAddresses!, 0, 16, tos);
+      else if (buffer[outer] >> 4 === 4) updateIpv4(buffer, outer, totalLength, protocol);
+      else updateIpv6(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol);
     }
     if (udp) {
       const e = this.#config.encapsulation!;
