@@ -1,0 +1,87 @@
+/**
+ * Wire views: IPv4 and IPv6 header checks with truncated, oversized and malformed input; the
+ * UDP checksum over both pseudo-headers; the port-4500 demultiplexer of RFC 3948 (keepalive,
+ * non-ESP marker, ESP).
+ */
+import { fromHex } from '../../src/crypto/bytes.js';
+import { internetChecksum, onesComplementSum } from '../../src/wire/checksum.js';
+import { checkIpv4, checkIpv6, IpProblem, IpProtocol, writeIpv4Header, writeIpv6Header } from '../../src/wire/ip.js';
+import { classifyNatT, NAT_KEEPALIVE, udpChecksumOk, writeUdpHeader } from '../../src/wire/udp.js';
+import { equal, ok } from '../assert.js';
+import { test } from '../harness.js';
+
+const ADDRESSES_4 = Uint8Array.of(192, 0, 2, 1, 198, 51, 100, 2);
+const ADDRESSES_6 = fromHex('20010db8000000000000000000000001' + '20010db8000000000000000000000002');
+
+test('IPv4 header: sound, truncated, bad version, bad header and total lengths, bad checksum', () => {
+  const p = new Uint8Array(60);
+  writeIpv4Header(p, 0, 48, IpProtocol.UDP, 0x1234, 64, ADDRESSES_4, 0, 4);
+  equal(checkIpv4(p, 0, 48, true), IpProblem.NONE);
+  equal(onesComplementSum(p, 0, 20), 0xffff, 'the written checksum verifies');
+  equal(checkIpv4(p, 0, 19, true), IpProblem.TRUNCATED);
+  equal(checkIpv4(p, 0, 47, true), IpProblem.BAD_TOTAL_LENGTH, 'total length beyond the data');
+  const v = p.slice();
+  v[0] = 0x65;
+  equal(checkIpv4(v, 0, 48, true), IpProblem.BAD_VERSION);
+  const ihl = p.slice();
+  ihl[0] = 0x44;
+  equal(checkIpv4(ihl, 0, 48, true), IpProblem.BAD_HEADER_LENGTH, 'IHL 4 (16 bytes)');
+  ihl[0] = 0x4f;
+  equal(checkIpv4(ihl, 0, 48, true), IpProblem.BAD_HEADER_LENGTH, 'IHL 15 (60 bytes) > data');
+  const shortTotal = p.slice();
+  shortTotal[3] = 10;
+  equal(checkIpv4(shortTotal, 0, 48, false), IpProblem.BAD_TOTAL_LENGTH, 'total length below the header');
+  const flipped = p.slice();
+  flipped[15] ^= 1;
+  equal(checkIpv4(flipped, 0, 48, true), IpProblem.BAD_CHECKSUM);
+  equal(checkIpv4(flipped, 0, 48, false), IpProblem.NONE, 'checksum not asked for');
+});
+
+test('IPv6 header: sound, truncated, bad version, payload length beyond the data', () => {
+  const p = new Uint8Array(48);
+  writeIpv6Header(p, 0, 8, IpProtocol.UDP, 64, ADDRESSES_6, 0, 16);
+  equal(checkIpv6(p, 0, 48), IpProblem.NONE);
+  equal(checkIpv6(p, 0, 39), IpProblem.TRUNCATED);
+  equal(checkIpv6(p, 0, 47), IpProblem.BAD_TOTAL_LENGTH);
+  const v = p.slice();
+  v[0] = 0x40;
+  equal(checkIpv6(v, 0, 48), IpProblem.BAD_VERSION);
+});
+
+test('UDP: checksum zero on IPv4, computed and verified on IPv6; the internet checksum of RFC 1071', () => {
+  // RFC 1071 §3 example bytes: 00 01 f2 03 f4 f5 f6 f7 sum to ddf2, checksum 220d
+  equal(onesComplementSum(fromHex('0001f203f4f5f6f7'), 0, 8), 0xddf2);
+  equal(internetChecksum(fromHex('0001f203f4f5f6f7'), 0, 8), 0x220d);
+  equal(onesComplementSum(fromHex('01'), 0, 1), 0x0100, 'odd length pads with zero');
+  const v4 = new Uint8Array(20 + 8 + 5);
+  writeIpv4Header(v4, 0, v4.length, IpProtocol.UDP, 1, 64, ADDRESSES_4, 0, 4);
+  v4.set([1, 2, 3, 4, 5], 28);
+  writeUdpHeader(v4, 0, 20, 4500, 4500, 13);
+  equal((v4[26] << 8) | v4[27], 0, 'IPv4: checksum 0 (RFC 3948 §2.1)');
+  ok(udpChecksumOk(v4, 0, 20, 13));
+  const v6 = new Uint8Array(40 + 8 + 5);
+  writeIpv6Header(v6, 0, 13, IpProtocol.UDP, 64, ADDRESSES_6, 0, 16);
+  v6.set([1, 2, 3, 4, 5], 48);
+  writeUdpHeader(v6, 0, 40, 4500, 4500, 13);
+  ok(((v6[46] << 8) | v6[47]) !== 0, 'IPv6: a checksum is mandatory');
+  ok(udpChecksumOk(v6, 0, 40, 13));
+  v6[50] ^= 0x40;
+  ok(!udpChecksumOk(v6, 0, 40, 13), 'a flipped payload bit fails the checksum');
+  v6[46] = 0;
+  v6[47] = 0;
+  ok(!udpChecksumOk(v6, 0, 40, 13), 'a zero checksum is not allowed on IPv6');
+});
+
+test('NAT-T port 4500 (RFC 3948 §2.2-§2.3): keepalive, IKE after the non-ESP marker, ESP, and junk', () => {
+  equal(classifyNatT(NAT_KEEPALIVE, 0, 1), 'keepalive');
+  equal(classifyNatT(Uint8Array.of(0xfe), 0, 1), 'invalid', 'one byte that is not 0xff');
+  equal(classifyNatT(fromHex('00000000' + '11'.repeat(28)), 0, 32), 'ike');
+  equal(classifyNatT(fromHex('00000000'), 0, 4), 'invalid', 'a marker with nothing after it');
+  equal(classifyNatT(fromHex('0000000011'), 0, 3), 'invalid', 'truncated marker');
+  equal(classifyNatT(fromHex('c0ffee0000000001' + '22'.repeat(20)), 0, 28), 'esp');
+  equal(classifyNatT(fromHex('c0ffee00000000'), 0, 7), 'invalid', 'shorter than an ESP header');
+  equal(classifyNatT(new Uint8Array(0), 0, 0), 'invalid', 'empty datagram');
+  // offsets are honoured
+  const b = fromHex('aaaa' + '00000000' + '33');
+  equal(classifyNatT(b, 2, 5), 'ike');
+});
