@@ -18,9 +18,16 @@ import { REPLAYED, ReplayWindow, TOO_OLD } from './replay.js';
 import type { EspAeadKey } from '../crypto/provider.js';
 import type { EspTransform } from './transform.js';
 
-/** Outer IPv6 (40) + UDP (8) + ESP header (8) + the largest IV (16). */
-export const SEAL_HEADROOM = 72;
-/** Largest padding for a 16-byte block (15) + pad length + next header + largest ICV (32). */
+/**
+ * Headroom that is always enough in front of a packet to seal: ESP needs outer IPv6 (40) +
+ * UDP (8) + ESP header (8) + the largest IV (16) = 72; AH needs outer IPv6 (40) + the largest
+ * AH header (48, HMAC-SHA-512-256 on IPv6).
+ */
+export const SEAL_HEADROOM = 88;
+/**
+ * Tailroom that is always enough after a packet to seal: the largest padding for a 16-byte
+ * block (15) + pad length + next header + the largest ICV (32); AH with ESN needs 4.
+ */
 export const SEAL_TAILROOM = 49;
 
 /** A packet in a buffer, moved in place by seal and open. */

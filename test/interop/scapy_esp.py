@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""ESP with scapy (scapy.layers.ipsec), an implementation independent of ours.
+"""ESP and AH with scapy (scapy.layers.ipsec), an implementation independent of ours.
 
     scapy_esp.py seal SPEC_JSON INNER_HEX   -> prints the sealed outer IP packet, hex
     scapy_esp.py open SPEC_JSON PACKET_HEX  -> prints the opened packet (tunnel: the inner
                                                packet; transport: the restored IP packet), hex
-SPEC: {"crypt": scapy crypt_algo, "crypt_key": hex (key || salt/nonce), "icv": bytes or null,
+SPEC: {"proto": "ESP" (default) or "AH", "crypt": scapy crypt_algo, "crypt_key": hex (key || salt/nonce), "icv": bytes or null,
        "auth": scapy auth_algo, "auth_key": hex, "spi": int, "seq": int, "mode": "tunnel" |
        "transport", "family": 4 | 6, "local": ip, "remote": ip, "encap": bool, "esn": bool}
 Errors go to stderr with exit status 1.
@@ -14,7 +14,7 @@ import sys
 
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import AH, ESP, SecurityAssociation
 
 
 def association(spec):
@@ -24,6 +24,17 @@ def association(spec):
             tunnel = IP(src=spec["local"], dst=spec["remote"])
         else:
             tunnel = IPv6(src=spec["local"], dst=spec["remote"])
+    if spec.get("proto") == "AH":
+        return SecurityAssociation(
+            AH,
+            spi=spec["spi"],
+            seq_num=spec.get("seq", 1),
+            auth_algo=spec["auth"],
+            auth_key=bytes.fromhex(spec["auth_key"]),
+            tunnel_header=tunnel,
+            esn_en=spec.get("esn", False),
+            esn=0,
+        )
     return SecurityAssociation(
         ESP,
         spi=spec["spi"],
