@@ -14,6 +14,7 @@ import {
   writeIpv6Header,
 } from '../wire/ip.js';
 import { writeUdpHeader } from '../wire/udp.js';
+import { fixTransportChecksum } from './natt.js';
 import { REPLAYED, ReplayWindow, TOO_OLD } from './replay.js';
 import type { EspAeadKey } from '../crypto/provider.js';
 import type { EspTransform } from './transform.js';
@@ -94,6 +95,11 @@ export interface EspSaConfig {
   tunnel?: { local: Uint8Array; remote: Uint8Array };
   /** UDP encapsulation (RFC 3948): outbound source and destination ports */
   encapsulation?: { localPort: number; remotePort: number };
+  /**
+   * transport mode over a NAT, inbound: the original addresses of the packets (NAT-OA,
+   * RFC 7296 §2.23): TCP/UDP checksums are fixed after decapsulation (RFC 3948 §3.1.2)
+   */
+  natOriginal?: { source: Uint8Array; destination: Uint8Array };
   /** tunnel mode, outbound: pad inner packets to at least this many bytes (TFC, RFC 4303 §2.7) */
   tfcPadding?: number;
   soft?: Lifetime;
@@ -467,6 +473,8 @@ export class EspSa {
     buffer.copyWithin(header, ipOffset, ipOffset + headerLength);
     if (version === 4) updateIpv4(buffer, header, headerLength + payloadLength, nextHeader);
     else updateIpv6(buffer, header, payloadLength, nextHeader);
+    const nat = this.#config.natOriginal;
+    if (nat) fixTransportChecksum(buffer, header, headerLength + payloadLength, nat.source, nat.destination);
     if (!this.#account(headerLength + payloadLength)) return this.#drop(Drop.EXPIRED);
     packet.offset = header;
     packet.length = headerLength + payloadLength;
