@@ -35,10 +35,25 @@ export function bytesEqual(actual: Uint8Array, expected: Uint8Array, message = '
   }
 }
 
+/** JSON with object keys sorted, bytes as hex and BigInts marked: structural equality. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v instanceof Uint8Array) return `<${toHex(v)}>`;
+    if (v instanceof Map) return [...v];
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }
+    return v;
+  });
+}
+
 export function deepEqual(actual: unknown, expected: unknown, message = ''): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new AssertionError(`${message ? message + ': ' : ''}expected ${show(expected)}, got ${show(actual)}`);
-  }
+  const a = canonical(actual);
+  const e = canonical(expected);
+  if (a !== e) throw new AssertionError(`${message ? message + ': ' : ''}expected ${e}, got ${a}`);
 }
 
 /** Asserts that fn throws; `expected` is an error class or a RegExp matched against the message. */
