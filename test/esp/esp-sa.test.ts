@@ -234,3 +234,24 @@ forEachProvider('ESP: a cipher without integrity, an AEAD with one, or short key
   throws(() => createEspTransform(crypto, e, null, { encryption: new Uint8Array(16), integrity: new Uint8Array(0) }, false), /20 bytes of key material/);
   throws(() => new EspSa({ spi: 255, direction: 'in', mode: 'tunnel', esn: false, transform: saPair(crypto, e, null).in.transform }), /reserved/);
 });
+
+forEachProvider('ESP property: a single flipped bit anywhere in a sealed packet of any transform is rejected', (crypto) => {
+  const transforms = allTransforms();
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: transforms.length - 1 }),
+    fc.uint8Array({ maxLength: 100 }),
+    fc.boolean(),
+    fc.nat(),
+    (index, payload, esn, position) => {
+      const [e, i] = transforms[index];
+      const { out, in: inbound } = saPair(crypto, e, i, { esn });
+      const packet = ipPacket(4, payload);
+      ok(out.seal(packet));
+      const { ip, esp } = espStart(packet);
+      const end = packet.offset + packet.length;
+      const bit = position % ((end - esp) * 8);
+      packet.buffer[esp + (bit >> 3)] ^= 1 << (bit & 7);
+      ok(!inbound.open({ buffer: packet.buffer, offset: esp, length: end - esp }, ip), `${name(e, i)} esn=${esn}: bit ${bit} flipped and accepted`);
+    },
+  ), { numRuns: runs(300) });
+}, legacy);
