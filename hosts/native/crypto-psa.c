@@ -333,8 +333,20 @@ static size_t espNonceAad(PsaKey* key, uint8_t* esp, uint32_t seqHigh, uint32_t 
 	return 8;
 }
 
-/* espSeal(key, buffer, esp, length, seqHigh, seqLow): SPI and seq are in place already */
-void xs_psa_esp_seal(xsMachine* the)
+/* The arguments espSeal and espOpen share: (key, buffer, esp, length, seqHigh, seqLow).
+   Returns the packet's ESP header, or NULL when [esp, esp + 8 + IV + length + tag) is not
+   inside the buffer. Fills nonce and AAD. */
+typedef struct {
+	PsaKey* key;
+	uint8_t* payload;
+	size_t length;
+	uint8_t nonce[16];
+	size_t nonceLength;
+	uint8_t aad[12];
+	size_t aadLength;
+} EspCall;
+
+static int espCall(xsMachine* the, EspCall* call, int sealing)
 {
 	PsaKey* key = getKey(the, 0);
 	int ivLength = key->implicitIv ? 0 : 8;
@@ -342,44 +354,43 @@ void xs_psa_esp_seal(xsMachine* the)
 	xsIntegerValue length = xsmcToInteger(xsArg(3));
 	uint32_t seqHigh = (uint32_t)xsmcToNumber(xsArg(4));
 	uint32_t seqLow = (uint32_t)xsmcToNumber(xsArg(5));
-	uint8_t nonce[16], aad[12];
-	size_t nonceLength, aadLength, written = 0;
 	void* data;
 	xsUnsignedValue size;
 	uint8_t* packet;
 	xsmcGetBufferWritable(xsArg(1), &data, &size);
 	if (esp < 0 || length < 0 || (xsUnsignedValue)esp + 8 + ivLength + length + key->tagLength > size)
-		xsRangeError("ESP packet out of bounds");
+		return 0;
 	packet = (uint8_t*)data + esp;
-	aadLength = espNonceAad(key, packet, seqHigh, seqLow, 1, nonce, &nonceLength, aad);
-	psaCheck(the, psa_aead_encrypt(key->id, key->alg, nonce, nonceLength, aad, aadLength,
-		packet + 8 + ivLength, length, packet + 8 + ivLength, length + key->tagLength, &written), "ESP seal");
+	call->key = key;
+	call->payload = packet + 8 + ivLength;
+	call->length = (size_t)length;
+	call->aadLength = espNonceAad(key, packet, seqHigh, seqLow, sealing, call->nonce, &call->nonceLength, call->aad);
+	return 1;
+}
+
+/* espSeal(key, buffer, esp, length, seqHigh, seqLow): SPI and seq are in place already */
+void xs_psa_esp_seal(xsMachine* the)
+{
+	EspCall c;
+	size_t written = 0;
+	if (!espCall(the, &c, 1))
+		xsRangeError("ESP packet out of bounds");
+	psaCheck(the, psa_aead_encrypt(c.key->id, c.key->alg, c.nonce, c.nonceLength, c.aad, c.aadLength,
+		c.payload, c.length, c.payload, c.length + c.key->tagLength, &written), "ESP seal");
 }
 
 /* espOpen(key, buffer, esp, length, seqHigh, seqLow) -> true when the tag verifies */
 void xs_psa_esp_open(xsMachine* the)
 {
-	PsaKey* key = getKey(the, 0);
-	int ivLength = key->implicitIv ? 0 : 8;
-	xsIntegerValue esp = xsmcToInteger(xsArg(2));
-	xsIntegerValue length = xsmcToInteger(xsArg(3));
-	uint32_t seqHigh = (uint32_t)xsmcToNumber(xsArg(4));
-	uint32_t seqLow = (uint32_t)xsmcToNumber(xsArg(5));
-	uint8_t nonce[16], aad[12];
-	size_t nonceLength, aadLength, written = 0;
-	void* data;
-	xsUnsignedValue size;
-	uint8_t* packet;
+	EspCall c;
+	size_t written = 0;
 	psa_status_t status;
-	xsmcGetBufferWritable(xsArg(1), &data, &size);
-	if (esp < 0 || length < 0 || (xsUnsignedValue)esp + 8 + ivLength + length + key->tagLength > size) {
+	if (!espCall(the, &c, 0)) {
 		xsmcSetBoolean(xsResult, 0);
 		return;
 	}
-	packet = (uint8_t*)data + esp;
-	aadLength = espNonceAad(key, packet, seqHigh, seqLow, 0, nonce, &nonceLength, aad);
-	status = psa_aead_decrypt(key->id, key->alg, nonce, nonceLength, aad, aadLength,
-		packet + 8 + ivLength, length + key->tagLength, packet + 8 + ivLength, length, &written);
+	status = psa_aead_decrypt(c.key->id, c.key->alg, c.nonce, c.nonceLength, c.aad, c.aadLength,
+		c.payload, c.length + c.key->tagLength, c.payload, c.length, &written);
 	if (status == PSA_ERROR_INVALID_SIGNATURE) {
 		xsmcSetBoolean(xsResult, 0);
 		return;
