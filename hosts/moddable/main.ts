@@ -1,8 +1,8 @@
 /**
  * Firmware entry: what the device (and the desktop simulator) runs at boot.
  * Today it brings up native crypto, runs the power-on self-test and reports memory; the
- * gateway itself (ESP data path, then IKEv2) is wired in by src/gateway.ts in later work,
- * see the README's feature table. A failed self-test stops the firmware (exit status 1 in the
+ * gateway (src/gateway.ts: sockets, tunnel interface, data path, then IKEv2) is wired in by
+ * later work, see the README's feature table. A failed self-test stops the firmware (exit status 1 in the
  * simulator) instead of letting it send or accept packets with broken crypto.
  */
 import { selfTest } from '../../src/crypto/selftest.js';
@@ -20,4 +20,4 @@ const groups = ['curve25519', 'ecp256', 'ecp384', 'modp2048'].map((g) => `${g} $
 trace(`xs-ipsec: crypto provider ${crypto.name}: AES/SHA/ChaCha20 native; key exchange: ${groups}\n`);
 const memory = xsMemory();
 trace(`xs-ipsec: XS heap in use: ${memory.chunksUsed} bytes of chunks, ${memory.slotsUsed} bytes of slots, ${memory.garbageCollections} collections\n`);
-trace('xs-ipsec: the ESP data path and IKEv2 gateway are not built yet (see README, "Status"); nothing more to run.\n');
+trace('xs-ipsec: the ESP/AH data path is built (src/esp); the gateway that wires it to sockets, a tunnel interface and IKEv2 is not yet (see README, "Status"): nothing more to run.\n');
