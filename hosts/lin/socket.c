@@ -1,0 +1,213 @@
+/*
+ * Moddable-compatible `socket` module for the desktop host: UDP and RAW (IPv4) sockets with
+ * the device's semantics (modules/network/socket/lwip/modSocket.c in the Moddable SDK):
+ *   new Socket({kind: "UDP", port}) / ({kind: "RAW", protocol: 50})
+ *   socket.callback(2, byteCount, remoteAddress, remotePort) for each datagram;
+ *   socket.read(ArrayBuffer) inside the callback returns the datagram (RAW: from its IPv4
+ *   header on, as lwIP delivers it); socket.write(ip, port, data) / write(ip, data) for RAW
+ *   (the kernel adds the IP header, as lwIP does); socket.close().
+ * Datagrams arrive through the host's poll() loop (loop.c). RAW sockets need CAP_NET_RAW.
+ * The JS side is hosts/lin/modules/socket.js.
+ */
+#include "xs.h"
+#include "xslin_host.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* xsmc's buffer access (ArrayBuffer, TypedArray or DataView), declared here because xsmc.h
+   and the xs.h macros this file uses cannot be mixed */
+extern xsIntegerValue _xsmcGetBuffer(xsMachine* the, xsSlot* slot, void** data, xsUnsignedValue* count, xsBooleanValue writable);
+
+#define KIND_UDP 1
+#define KIND_RAW 2
+#define MAX_DATAGRAM 65536
+
+typedef struct {
+	int fd;
+	int kind;
+	xsSlot target;		/* the JS Socket object whose callback receives datagrams (remembered) */
+	uint8_t* data;		/* the datagram being delivered */
+	int length;
+	int position;
+	xsMachine* the;
+} LinSocket;
+
+static void socketClose(LinSocket* s)
+{
+	if (s->fd >= 0) {
+		xslin_unwatch(s->the, s->fd);
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->the) {
+		xsMachine* the = s->the;
+		xsForget(s->target);
+		s->the = NULL;
+	}
+}
+
+void xs_lin_socket_destructor(void* data)
+{
+	LinSocket* s = data;
+	if (s) {
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s->data);
+		free(s);
+	}
+}
+
+static LinSocket* getSocket(xsMachine* the, xsSlot slot)
+{
+	LinSocket* s = xsGetHostDataValidate(slot, (void*)xs_lin_socket_destructor);
+	if (!s)
+		xsTypeError("not a socket");
+	return s;
+}
+
+static void onReadable(xsMachine* the, void* data, short revents)
+{
+	LinSocket* s = data;
+	struct sockaddr_in from;
+	socklen_t fromLength = sizeof(from);
+	ssize_t n;
+	char address[INET_ADDRSTRLEN];
+	if (s->fd < 0)
+		return;
+	n = recvfrom(s->fd, s->data, MAX_DATAGRAM, MSG_DONTWAIT, (struct sockaddr*)&from, &fromLength);
+	if (n < 0)
+		return; /* EAGAIN or a transient error: the next poll() tells */
+	s->length = (int)n;
+	s->position = 0;
+	inet_ntop(AF_INET, &from.sin_addr, address, sizeof(address));
+	xsBeginHost(the);
+	{
+		xsTry {
+			xsVars(1);
+			xsVar(0) = s->target;
+			xsCall4_noResult(xsVar(0), xsID("callback"), xsInteger(2), xsInteger((xsIntegerValue)n), xsString(address),
+				xsInteger(s->kind == KIND_UDP ? ntohs(from.sin_port) : 0));
+		}
+		xsCatch {
+			/* as for a timer callback: an exception nobody catches ends the process */
+			xsSlot e = xsException;
+			if (xsTypeOf(e) == xsReferenceType && xsHas(e, xsID("stack")))
+				e = xsGet(e, xsID("stack"));
+			fprintf(stderr, "uncaught exception: %s\n", xsToString(e));
+			xslin_exit(the, 1);
+		}
+	}
+	xsEndHost(the);
+	s->length = 0;
+	s->position = 0;
+}
+
+/* open(kind, port, address, protocol, target) -> socket handle */
+void xs_lin_socket_open(xsMachine* the)
+{
+	char* kindName = xsToString(xsArg(0));
+	int kind = !strcmp(kindName, "UDP") ? KIND_UDP : !strcmp(kindName, "RAW") ? KIND_RAW : 0;
+	int port = xsToInteger(xsArg(1));
+	int protocol = xsToInteger(xsArg(3));
+	struct sockaddr_in local;
+	LinSocket* s;
+	int fd;
+	if (!kind)
+		xsRangeError("socket kind %s is not supported here (UDP and RAW are)", kindName);
+	memset(&local, 0, sizeof(local));
+	local.sin_family = AF_INET;
+	local.sin_port = htons((uint16_t)port);
+	local.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (xsTypeOf(xsArg(2)) == xsStringType && inet_pton(AF_INET, xsToString(xsArg(2)), &local.sin_addr) != 1)
+		xsRangeError("address %s is not an IPv4 address", xsToString(xsArg(2)));
+	fd = kind == KIND_UDP ? socket(AF_INET, SOCK_DGRAM, 0) : socket(AF_INET, SOCK_RAW, protocol);
+	if (fd < 0)
+		xsUnknownError("socket(%s) failed: %s%s", kind == KIND_UDP ? "UDP" : "RAW", strerror(errno),
+			errno == EPERM ? " (RAW sockets need CAP_NET_RAW)" : "");
+	if (kind == KIND_UDP) {
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr*)&local, sizeof(local)) < 0) {
+			int e = errno;
+			close(fd);
+			xsUnknownError("bind to port %d failed: %s", port, strerror(e));
+		}
+	}
+	s = calloc(1, sizeof(LinSocket));
+	if (s)
+		s->data = malloc(MAX_DATAGRAM);
+	if (!s || !s->data) {
+		close(fd);
+		free(s);
+		xsUnknownError("out of memory");
+	}
+	s->fd = fd;
+	s->kind = kind;
+	s->the = the;
+	s->target = xsArg(4);
+	xsRemember(s->target);
+	xsResult = xsNewHostObject(xs_lin_socket_destructor);
+	xsSetHostData(xsResult, s);
+	if (xslin_watch(the, fd, POLLIN, onReadable, s) < 0) {
+		socketClose(s);
+		xsUnknownError("too many sockets");
+	}
+}
+
+void xs_lin_socket_close(xsMachine* the)
+{
+	socketClose(getSocket(the, xsArg(0)));
+}
+
+/* read(handle, asString): ArrayBuffer (or String) of the rest of the datagram being delivered */
+void xs_lin_socket_read(xsMachine* the)
+{
+	LinSocket* s = getSocket(the, xsArg(0));
+	int available = s->length - s->position;
+	if (available <= 0)
+		return;
+	if (xsTest(xsArg(1))) {
+		char* copy = malloc(available + 1);
+		if (!copy)
+			xsUnknownError("out of memory");
+		memcpy(copy, s->data + s->position, available);
+		copy[available] = 0;
+		xsResult = xsString(copy);
+		free(copy);
+	}
+	else {
+		xsResult = xsArrayBuffer(s->data + s->position, available);
+	}
+	s->position = s->length;
+}
+
+/* write(handle, ip, port, data): a datagram to ip:port (UDP) or ip (RAW) */
+void xs_lin_socket_write(xsMachine* the)
+{
+	LinSocket* s = getSocket(the, xsArg(0));
+	struct sockaddr_in to;
+	void* data;
+	xsUnsignedValue size;
+	ssize_t n;
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons((uint16_t)xsToInteger(xsArg(2)));
+	if (inet_pton(AF_INET, xsToString(xsArg(1)), &to.sin_addr) != 1)
+		xsRangeError("address %s is not an IPv4 address", xsToString(xsArg(1)));
+	if (s->fd < 0)
+		xsUnknownError("socket is closed");
+	{
+		xsSlot buffer = xsArg(3);
+		_xsmcGetBuffer(the, &buffer, &data, &size, 0);
+	}
+	n = sendto(s->fd, data, size, 0, (struct sockaddr*)&to, sizeof(to));
+	if (n < 0)
+		xsUnknownError("send failed: %s", strerror(errno));
+}
