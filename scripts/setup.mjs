@@ -55,6 +55,9 @@ function systemPackages(bench) {
   if (!has('make')) missing.push('make');
   if (!has('cc')) missing.push('gcc');
   if (bench && !has('valgrind')) missing.push('valgrind');
+  // the simulator tests build network namespaces and ping through tunnel interfaces
+  if (!has('ip')) missing.push('iproute2');
+  if (!has('ping')) missing.push('iputils-ping');
   // the ESP cross-check against scapy (test/interop) uses Debian's Python and its scapy
   if (spawnSync('/usr/bin/python3', ['-c', 'import scapy.layers.ipsec, cryptography'], { stdio: 'ignore' }).status !== 0) {
     missing.push('python3-scapy', 'python3-cryptography');

@@ -1,0 +1,163 @@
+/*
+ * The simulator's tunnel interface: a Linux TUN device (IFF_TUN | IFF_NO_PI: bare IP packets)
+ * standing in for the lwIP netif the device uses (hosts/esp32). Inner packets cross it both
+ * ways: what the host's stack routes into the interface is read here and sealed; what is
+ * opened is written here and delivered to the host's stack.
+ *   open(name, target) -> handle; target.callback(2, byteCount) per packet, read inside it
+ *   read(handle, buffer, offset) -> bytes copied into buffer at offset (no allocation)
+ *   write(handle, buffer, offset, length); close(handle); name(handle)
+ * Needs CAP_NET_ADMIN. Addresses, MTU and routes are set with ip(8) by whoever owns the
+ * interface (the gateway, a test); the JS side is hosts/lin/modules/tun.js.
+ */
+#include "xs.h"
+#include "xslin_host.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+extern xsIntegerValue _xsmcGetBuffer(xsMachine* the, xsSlot* slot, void** data, xsUnsignedValue* count, xsBooleanValue writable);
+
+#define MAX_PACKET 65536
+
+typedef struct {
+	int fd;
+	char name[IFNAMSIZ];
+	xsSlot target;
+	uint8_t* data;
+	int length;
+	xsMachine* the;
+} LinTun;
+
+void xs_lin_tun_destructor(void* data)
+{
+	LinTun* t = data;
+	if (t) {
+		if (t->fd >= 0)
+			close(t->fd);
+		free(t->data);
+		free(t);
+	}
+}
+
+static LinTun* getTun(xsMachine* the, xsSlot slot)
+{
+	LinTun* t = xsGetHostDataValidate(slot, (void*)xs_lin_tun_destructor);
+	if (!t || t->fd < 0)
+		xsTypeError("not an open tunnel interface");
+	return t;
+}
+
+static void onReadable(xsMachine* the, void* data, short revents)
+{
+	LinTun* t = data;
+	ssize_t n = read(t->fd, t->data, MAX_PACKET);
+	if (n <= 0)
+		return;
+	t->length = (int)n;
+	xsBeginHost(the);
+	{
+		xsTry {
+			xsVars(1);
+			xsVar(0) = t->target;
+			xsCall2_noResult(xsVar(0), xsID("callback"), xsInteger(2), xsInteger((xsIntegerValue)n));
+		}
+		xsCatch {
+			xsSlot e = xsException;
+			if (xsTypeOf(e) == xsReferenceType && xsHas(e, xsID("stack")))
+				e = xsGet(e, xsID("stack"));
+			fprintf(stderr, "uncaught exception: %s\n", xsToString(e));
+			xslin_exit(the, 1);
+		}
+	}
+	xsEndHost(the);
+	t->length = 0;
+}
+
+/* open(name, target) -> handle */
+void xs_lin_tun_open(xsMachine* the)
+{
+	struct ifreq request;
+	LinTun* t;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+	if (fd < 0)
+		xsUnknownError("cannot open /dev/net/tun: %s", strerror(errno));
+	memset(&request, 0, sizeof(request));
+	request.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(request.ifr_name, xsToString(xsArg(0)), IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &request) < 0) {
+		int e = errno;
+		close(fd);
+		xsUnknownError("cannot create tunnel interface %s: %s%s", xsToString(xsArg(0)), strerror(e), e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	}
+	t = calloc(1, sizeof(LinTun));
+	if (t)
+		t->data = malloc(MAX_PACKET);
+	if (!t || !t->data) {
+		close(fd);
+		free(t);
+		xsUnknownError("out of memory");
+	}
+	t->fd = fd;
+	memcpy(t->name, request.ifr_name, IFNAMSIZ - 1); /* t is zeroed: the name stays terminated */
+	t->the = the;
+	t->target = xsArg(1);
+	xsRemember(t->target);
+	xsResult = xsNewHostObject(xs_lin_tun_destructor);
+	xsSetHostData(xsResult, t);
+	if (xslin_watch(the, fd, POLLIN, onReadable, t) < 0)
+		xsUnknownError("too many watched files");
+}
+
+void xs_lin_tun_name(xsMachine* the)
+{
+	xsResult = xsString(getTun(the, xsArg(0))->name);
+}
+
+/* read(handle, buffer, offset) -> length: the packet being delivered, copied at offset */
+void xs_lin_tun_read(xsMachine* the)
+{
+	LinTun* t = getTun(the, xsArg(0));
+	xsSlot buffer = xsArg(1);
+	void* data;
+	xsUnsignedValue size;
+	xsIntegerValue offset = xsToInteger(xsArg(2));
+	_xsmcGetBuffer(the, &buffer, &data, &size, 1);
+	if (offset < 0 || (xsUnsignedValue)offset + t->length > size)
+		xsRangeError("no room for a %d-byte packet at %d", t->length, (int)offset);
+	memcpy((uint8_t*)data + offset, t->data, t->length);
+	xsResult = xsInteger(t->length);
+}
+
+/* write(handle, buffer, offset, length): one IP packet into the host's stack */
+void xs_lin_tun_write(xsMachine* the)
+{
+	LinTun* t = getTun(the, xsArg(0));
+	xsSlot buffer = xsArg(1);
+	void* data;
+	xsUnsignedValue size;
+	xsIntegerValue offset = xsToInteger(xsArg(2));
+	xsIntegerValue length = xsToInteger(xsArg(3));
+	_xsmcGetBuffer(the, &buffer, &data, &size, 0);
+	if (offset < 0 || length < 0 || (xsUnsignedValue)(offset + length) > size)
+		xsRangeError("packet out of bounds");
+	if (write(t->fd, (uint8_t*)data + offset, length) < 0)
+		xsUnknownError("write to %s failed: %s", t->name, strerror(errno));
+}
+
+void xs_lin_tun_close(xsMachine* the)
+{
+	LinTun* t = xsGetHostDataValidate(xsArg(0), (void*)xs_lin_tun_destructor);
+	if (t && t->fd >= 0) {
+		xslin_unwatch(the, t->fd);
+		close(t->fd);
+		t->fd = -1;
+		xsForget(t->target);
+	}
+}
