@@ -87,24 +87,7 @@ static void onReadable(xsMachine* the, void* data, short revents)
 	s->length = (int)n;
 	s->position = 0;
 	inet_ntop(AF_INET, &from.sin_addr, address, sizeof(address));
-	xsBeginHost(the);
-	{
-		xsTry {
-			xsVars(1);
-			xsVar(0) = s->target;
-			xsCall4_noResult(xsVar(0), xsID("callback"), xsInteger(2), xsInteger((xsIntegerValue)n), xsString(address),
-				xsInteger(s->kind == KIND_UDP ? ntohs(from.sin_port) : 0));
-		}
-		xsCatch {
-			/* as for a timer callback: an exception nobody catches ends the process */
-			xsSlot e = xsException;
-			if (xsTypeOf(e) == xsReferenceType && xsHas(e, xsID("stack")))
-				e = xsGet(e, xsID("stack"));
-			fprintf(stderr, "uncaught exception: %s\n", xsToString(e));
-			xslin_exit(the, 1);
-		}
-	}
-	xsEndHost(the);
+	xslin_deliver(the, &s->target, (int)n, address, s->kind == KIND_UDP ? ntohs(from.sin_port) : 0);
 	s->length = 0;
 	s->position = 0;
 }

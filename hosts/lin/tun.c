@@ -61,22 +61,7 @@ static void onReadable(xsMachine* the, void* data, short revents)
 	if (n <= 0)
 		return;
 	t->length = (int)n;
-	xsBeginHost(the);
-	{
-		xsTry {
-			xsVars(1);
-			xsVar(0) = t->target;
-			xsCall2_noResult(xsVar(0), xsID("callback"), xsInteger(2), xsInteger((xsIntegerValue)n));
-		}
-		xsCatch {
-			xsSlot e = xsException;
-			if (xsTypeOf(e) == xsReferenceType && xsHas(e, xsID("stack")))
-				e = xsGet(e, xsID("stack"));
-			fprintf(stderr, "uncaught exception: %s\n", xsToString(e));
-			xslin_exit(the, 1);
-		}
-	}
-	xsEndHost(the);
+	xslin_deliver(the, &t->target, (int)n, NULL, 0);
 	t->length = 0;
 }
 

@@ -21,6 +21,10 @@ void xslin_unwatch(xsMachine* the, int fd);
 void xslin_run_loop(xsMachine* the);
 double xslin_now_ms(void);
 
+/* callback.c: calls target.callback(2, count[, address, port]) the way the Moddable
+   modules deliver data; an exception nobody catches ends the process, as in a timer */
+void xslin_deliver(xsMachine* the, xsSlot* target, int count, const char* address, int port);
+
 /* process.c */
 void xslin_set_arguments(int argc, char** argv);
 
