@@ -249,6 +249,11 @@ export class EspSa {
     return true;
   }
 
+  /** UDP encapsulation (RFC 3948) ports, when the SA is encapsulated. */
+  get encapsulation(): { localPort: number; remotePort: number } | undefined {
+    return this.#config.encapsulation;
+  }
+
   /** True once the hard lifetime is reached: the SA must be replaced. */
   get expired(): boolean {
     return this.#hardReached;
