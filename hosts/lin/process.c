@@ -293,3 +293,28 @@ void xs_lin_run(txMachine* the)
 	mxPop();
 	c_free(output);
 }
+
+/* readFile(path) -> string: a configuration file (UTF-8 text, at most 1 MiB) */
+void xs_lin_read_file(txMachine* the)
+{
+	txString path = fxToString(the, mxArgv(0));
+	FILE* file = fopen(path, "rb");
+	char* text;
+	size_t size;
+	if (!file)
+		mxUnknownError("cannot open %s: %s", path, strerror(errno));
+	text = c_malloc(1024 * 1024 + 1);
+	if (!text) {
+		fclose(file);
+		fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
+	}
+	size = fread(text, 1, 1024 * 1024 + 1, file);
+	fclose(file);
+	if (size > 1024 * 1024) {
+		c_free(text);
+		mxRangeError("%s is larger than 1 MiB", path);
+	}
+	text[size] = 0;
+	fxCopyStringC(the, mxResult, text);
+	c_free(text);
+}

@@ -9,6 +9,8 @@ declare module 'lin/process' {
   export function now(): number;
   /** This executable's path. */
   export function execPath(): string;
+  /** A text file (at most 1 MiB), e.g. a configuration. */
+  export function readFile(path: string): string;
   /** Runs a program to completion (blocking); stdout and stderr captured together. */
   export function run(argv: string[]): { status: number; output: string };
 }

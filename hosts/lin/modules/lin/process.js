@@ -9,3 +9,4 @@ export function gc() @ "xs_lin_gc";
 export function now() @ "xs_lin_now";
 export function execPath() @ "xs_lin_exec_path";
 export function run(argv) @ "xs_lin_run";
+export function readFile(path) @ "xs_lin_read_file";

@@ -1,0 +1,64 @@
+/**
+ * Two simulators, each in a network namespace this test makes, joined by a veth pair: each
+ * runs the gateway (hosts/lin/gateway-main.ts) with a TUN device and matching static SAs;
+ * ping goes both ways through the tunnel, over raw ESP and over UDP 4500. Needs root.
+ */
+import { ok } from '../assert.js';
+import { runProgram, testDirectory } from '../engine.js';
+import { test } from '../harness.js';
+
+function config(side: 'a' | 'b', natT: boolean): string {
+  const common = { protocol: 'esp', mode: 'tunnel', encryption: 'aes128gcm16', natT: natT ? { sourcePort: 4500, destinationPort: 4500 } : undefined };
+  const sas = [
+    { ...common, spi: 0x1001, source: '192.0.2.1', destination: '192.0.2.2', encryptionKey: '11'.repeat(20) },
+    { ...common, spi: 0x1002, source: '192.0.2.2', destination: '192.0.2.1', encryptionKey: '22'.repeat(20) },
+  ];
+  const [lan, remote, out, inbound, local] = side === 'a'
+    ? ['10.1.0.0/16', '10.2.0.0/16', 0x1001, 0x1002, '192.0.2.1']
+    : ['10.2.0.0/16', '10.1.0.0/16', 0x1002, 0x1001, '192.0.2.2'];
+  return JSON.stringify({
+    tunnel: { name: 'xsipsec0', address: side === 'a' ? '10.1.0.1/16' : '10.2.0.1/16', mtu: 1400, routes: [remote] },
+    localAddresses: [local],
+    sas,
+    policies: [
+      { name: 'out', direction: 'out', local: lan, remote, action: 'protect', spi: out },
+      { name: 'in', direction: 'in', local: lan, remote, action: 'protect', spi: inbound },
+    ],
+  });
+}
+
+for (const natT of [false, true]) {
+  test(`two simulators in namespaces: ping both ways through the tunnel (${natT ? 'ESP in UDP 4500' : 'raw ESP'})`, async () => {
+    const r = Math.floor(Math.random() * 1e6);
+    const root = testDirectory.replace(/\/js\/test$/, '');
+    const run = (ns: string) => `ip netns exec ${ns} ${root}/lin/release/xs-ipsec-lin --modules ${root}/xs-modules ${root}/js/hosts/lin/gateway-main.js /tmp/${ns}.json > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
+    const script = `
+A=xsa${r}; B=xsb${r}
+cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log; ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
+trap cleanup EXIT
+ip netns add $A && ip netns add $B || exit 90
+ip link add va${r} netns $A type veth peer name vb${r} netns $B || exit 91
+ip -n $A link set lo up; ip -n $B link set lo up
+ip -n $A addr add 192.0.2.1/24 dev va${r}; ip -n $A link set va${r} up
+ip -n $B addr add 192.0.2.2/24 dev vb${r}; ip -n $B link set vb${r} up
+cat > /tmp/$A.json <<'EOF_A'
+${config('a', natT)}
+EOF_A
+cat > /tmp/$B.json <<'EOF_B'
+${config('b', natT)}
+EOF_B
+${run('$A')}
+${run('$B')}
+sleep 1
+ip netns exec $A ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 || exit 92
+ip netns exec $B ping -c 3 -i 0.2 -W 2 -I 10.2.0.1 10.1.0.1 || exit 93
+exit 0
+`;
+    const result = await runProgram(['sh', '-c', script]);
+    ok(result.status === 0, `exit ${result.status}:\n${result.output}`);
+    const received = result.output.match(/3 packets transmitted, 3 received/g) ?? [];
+    ok(received.length === 2, result.output);
+    // the gateways said they were up, with their SAs and policies
+    ok((result.output.match(/xs-ipsec: gateway up on xsipsec0 \(10\.[12]\.0\.1\/16\), 2 SAs, 2 policies/g) ?? []).length === 2, result.output);
+  });
+}
