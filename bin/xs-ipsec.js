@@ -2,11 +2,13 @@
 /**
  * The xs-ipsec command line (package.json "bin").
  *   xs-ipsec algorithms        the algorithm registry: strongSwan keywords, IANA IDs, legacy status
+ *   xs-ipsec check --config F  validate a configuration file: every problem with its JSON path
+ *   xs-ipsec run --config F    run the gateway in the simulator (as root, in the current network namespace)
  *   xs-ipsec sim [MODULE.js]   run a module (default: the firmware) in the desktop simulator
  *   xs-ipsec bench [...]       the crypto benchmark table (npm run bench)
  *   xs-ipsec help
- * Commands for the gateway itself (run, check, status, demo, flash, provision) come with the
- * work that builds them; see the README's status table.
+ * Commands still to come (status, demo, flash, provision) arrive with the work that builds
+ * them; see the README's status table.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,6 +36,37 @@ switch (command) {
     }
     break;
   }
+  case 'check':
+  case 'run': {
+    const at = rest.indexOf('--config');
+    const file = at >= 0 ? rest[at + 1] : undefined;
+    if (!file || !existsSync(file)) {
+      console.error(`xs-ipsec ${command}: --config FILE is required${file ? ` (${file}: no such file)` : ''}`);
+      process.exit(2);
+    }
+    const { JS_OUT, XS_HOST, XS_MODULES } = await ready();
+    if (command === 'check') {
+      const { validateGatewayConfig } = await import(join(JS_OUT, 'src/config/gateway-config.js'));
+      let document;
+      try {
+        document = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8'));
+      } catch (e) {
+        console.error(`${file}: not JSON: ${e.message}`);
+        process.exit(1);
+      }
+      try {
+        const config = validateGatewayConfig(document);
+        console.log(`${file}: valid: tunnel ${config.tunnel.name} ${config.tunnel.address}, ${config.sas.length} SAs, ${config.policies.length} policies`);
+      } catch (e) {
+        console.error(`${file}: ${e.problems ? `${e.problems.length} problem(s)\n${e.message}` : e.message}`);
+        process.exit(1);
+      }
+      break;
+    }
+    const r = spawnSync(XS_HOST, ['--modules', XS_MODULES, join(JS_OUT, 'hosts/lin/gateway-main.js'), resolve(file)], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+    break;
+  }
   case 'sim': {
     const { JS_OUT, XS_HOST, XS_MODULES } = await ready();
     const entry = rest[0] ? resolve(rest[0]) : join(JS_OUT, 'hosts/moddable/main.js');
@@ -55,6 +88,8 @@ switch (command) {
   case '-h':
     console.log(`usage: xs-ipsec <command>
   algorithms        list the algorithm registry (strongSwan keywords, IANA IDs, legacy status)
+  check --config F  validate a configuration file (every problem: JSON path, expected, got)
+  run --config F    run the gateway in the simulator (root: TUN device, raw sockets)
   sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
   bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
   help              this text`);

@@ -12,8 +12,7 @@
 import Timer from 'timer';
 import { argv, readFile, run } from 'lin/process';
 import { Tun } from 'lin/tun';
-import { validateManualKeying } from '../../src/config/manual-keying.js';
-import { array, integer, object, optional, string, validate } from '../../src/config/validate.js';
+import { validateGatewayConfig } from '../../src/config/gateway-config.js';
 import { Gateway } from '../../src/gateway.js';
 import { applyStatic } from '../../src/policy/manual.js';
 import { PfKeyEngine } from '../../src/policy/pfkey-engine.js';
@@ -25,20 +24,13 @@ declare function trace(...args: unknown[]): void;
 
 const path = argv()[1];
 if (!path) throw new Error('usage: gateway-main.js CONFIG.json');
-const document = JSON.parse(readFile(path)) as Record<string, unknown>;
-const { tunnel, localAddresses } = validate(object({
-  tunnel: object({ name: string(), address: string('an address with its prefix, e.g. 10.1.0.1/16'), mtu: optional(integer(576, 2000), 1400), routes: optional(array(string()), []) }),
-  localAddresses: array(string()),
-  sas: optional((v) => v),
-  policies: optional((v) => v),
-}), document);
-const keying = validateManualKeying({ sas: document.sas, policies: document.policies });
+const { tunnel, localAddresses, ...keying } = validateGatewayConfig(JSON.parse(readFile(path)));
 
 const tun = new Tun({ name: tunnel.name });
 for (const command of [
   ['ip', 'addr', 'add', tunnel.address, 'dev', tun.name],
   ['ip', 'link', 'set', tun.name, 'mtu', String(tunnel.mtu), 'up'],
-  ...tunnel.routes!.map((route) => ['ip', 'route', 'add', route, 'dev', tun.name]),
+  ...tunnel.routes.map((route) => ['ip', 'route', 'add', route, 'dev', tun.name]),
 ]) {
   const r = run(command);
   if (r.status !== 0) throw new Error(`${command.join(' ')}: ${r.output}`);

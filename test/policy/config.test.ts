@@ -47,3 +47,21 @@ test('config: every problem is reported with its JSON path, what was expected an
   throws(() => validateManualKeying([]), /\$: expected an object, got \[\]/);
   throws(() => validateManualKeying({ sas: {} }), /\$\.sas: expected an array, got \{\}/);
 });
+
+test('config: the embedded two-site configuration is valid; xs-ipsec check reports every problem and exits 1', async () => {
+  const { validateGatewayConfig } = await import('../../src/config/gateway-config.js');
+  const { runProgram, testDirectory } = await import('../engine.js');
+  const root = testDirectory.replace(/\/build\/js\/test$/, '');
+  for (const site of ['site-a', 'site-b']) {
+    const r = await runProgram(['cat', `${root}/config/${site}.json`]);
+    const config = validateGatewayConfig(JSON.parse(r.output));
+    equal(config.sas.length, 2, site);
+    equal(config.tunnel.mtu, 1400);
+  }
+  throws(() => validateGatewayConfig({ tunnel: { name: 'a-name-longer-than-15', address: '10.0.0.1/8' }, localAddresses: [] }), /\$\.tunnel\.name: expected an interface name/);
+  const good = await runProgram(['node', `${root}/bin/xs-ipsec.js`, 'check', '--config', `${root}/config/site-a.json`]);
+  equal(good.status, 0, good.output);
+  ok(/valid: tunnel xsipsec0 10\.1\.0\.1\/16, 2 SAs, 2 policies/.test(good.output), good.output);
+  const missing = await runProgram(['node', `${root}/bin/xs-ipsec.js`, 'check', '--config', `${root}/no-such.json`]);
+  equal(missing.status, 2, missing.output);
+});

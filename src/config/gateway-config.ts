@@ -1,0 +1,65 @@
+/**
+ * The gateway's configuration document (the part built so far): the tunnel interface, the
+ * host's own addresses, and the manual-keying SAs and policies (./manual-keying.ts). Every
+ * problem is reported with its JSON path, what was expected and what was found.
+ * Example: config/site-a.json.
+ */
+import type { StaticPolicy, StaticSa } from '../policy/manual.js';
+import { parseAddress, parseRange } from '../policy/selector.js';
+import { validateManualKeying } from './manual-keying.js';
+import { array, ConfigError, integer, object, optional, string, validate, type Problem } from './validate.js';
+
+export interface GatewayConfig {
+  tunnel: { name: string; address: string; mtu: number; routes: string[] };
+  localAddresses: string[];
+  sas: StaticSa[];
+  policies: StaticPolicy[];
+}
+
+const parses = (parse: (s: string) => unknown) => (s: string) => {
+  try {
+    parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const shape = object({
+  tunnel: object({
+    name: string('an interface name of 1 to 15 characters', (s) => s.length > 0 && s.length <= 15),
+    address: string('an address with its prefix, e.g. 10.1.0.1/16', (s) => s.includes('/') && parses(parseRange)(s)),
+    mtu: optional(integer(576, 2000, 'an MTU from 576 to 2000'), 1400),
+    routes: optional(array(string('a prefix, e.g. 10.2.0.0/16', parses(parseRange))), []),
+  }),
+  localAddresses: array(string('an IPv4 or IPv6 address', parses(parseAddress))),
+  sas: optional((v) => v),
+  policies: optional((v) => v),
+});
+
+/** Validates a whole configuration document; throws ConfigError listing every problem. */
+export function validateGatewayConfig(document: unknown): GatewayConfig {
+  const problems: Problem[] = [];
+  let base: ReturnType<typeof shape> | undefined;
+  try {
+    base = validate(shape, document);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  let keying: { sas: StaticSa[]; policies: StaticPolicy[] } | undefined;
+  const d = (typeof document === 'object' && document !== null ? document : {}) as Record<string, unknown>;
+  try {
+    keying = validateManualKeying({ sas: d.sas, policies: d.policies });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  if (problems.length || !base || !keying) throw new ConfigError(problems);
+  return {
+    tunnel: { name: base.tunnel.name, address: base.tunnel.address, mtu: base.tunnel.mtu ?? 1400, routes: base.tunnel.routes ?? [] },
+    localAddresses: base.localAddresses,
+    sas: keying.sas,
+    policies: keying.policies,
+  };
+}
