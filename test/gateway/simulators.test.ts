@@ -28,7 +28,7 @@ function config(side: 'a' | 'b', natT: boolean): string {
 }
 
 for (const natT of [false, true]) {
-  test(`two simulators in namespaces: ping both ways through the tunnel (${natT ? 'ESP in UDP 4500' : 'raw ESP'})`, async () => {
+  test(`two simulators in namespaces: ping both ways, then iperf3 TCP for 5 s, through the tunnel (${natT ? 'ESP in UDP 4500' : 'raw ESP'})`, async () => {
     const r = Math.floor(Math.random() * 1e6);
     const root = testDirectory.replace(/\/js\/test$/, '');
     const run = (ns: string) => `ip netns exec ${ns} ${root}/lin/release/xs-ipsec-lin --modules ${root}/xs-modules ${root}/js/hosts/lin/gateway-main.js /tmp/${ns}.json > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
@@ -52,12 +52,21 @@ ${run('$B')}
 sleep 1
 ip netns exec $A ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 || exit 92
 ip netns exec $B ping -c 3 -i 0.2 -W 2 -I 10.2.0.1 10.1.0.1 || exit 93
+ip netns exec $B iperf3 -s -B 10.2.0.1 -1 -D --logfile /tmp/$B.iperf || exit 94
+sleep 0.5
+ip netns exec $A iperf3 -c 10.2.0.1 -B 10.1.0.1 -t 5 -J > /tmp/$A.iperf.json || { cat /tmp/$A.iperf.json; exit 95; }
+echo "iperf3 bits/s: $(grep -o '"bits_per_second":[^,]*' /tmp/$A.iperf.json | tail -1 | cut -d: -f2 | tr -d ' \t')"
+echo "iperf3 retransmits: $(grep -o '"retransmits":[^,]*' /tmp/$A.iperf.json | tail -1 | cut -d: -f2 | tr -d ' \t')"
 exit 0
 `;
     const result = await runProgram(['sh', '-c', script]);
     ok(result.status === 0, `exit ${result.status}:\n${result.output}`);
     const received = result.output.match(/3 packets transmitted, 3 received/g) ?? [];
     ok(received.length === 2, result.output);
+    // iperf3 moved data through the tunnel for 5 s
+    const rate = Number((result.output.match(/iperf3 bits\/s:\s*([0-9.e+]+)/) ?? [])[1]);
+    ok(rate > 1e6, `iperf3 throughput ${rate} bits/s:\n${result.output}`);
+    console.log(`iperf3 TCP through the simulators (${natT ? 'UDP 4500' : 'raw ESP'}): ${(rate / 1e6).toFixed(1)} Mbit/s`);
     // the gateways said they were up, with their SAs and policies
     ok((result.output.match(/xs-ipsec: gateway up on xsipsec0 \(10\.[12]\.0\.1\/16\), 2 SAs, 2 policies/g) ?? []).length === 2, result.output);
   });
