@@ -4,6 +4,7 @@
  *   xs-ipsec algorithms        the algorithm registry: strongSwan keywords, IANA IDs, legacy status
  *   xs-ipsec check --config F  validate a configuration file: every problem with its JSON path
  *   xs-ipsec run --config F    run the gateway in the simulator (as root, in the current network namespace)
+ *   xs-ipsec status | reload    ask the running gateway (its control socket on 127.0.0.1:4510)
  *   xs-ipsec sim [MODULE.js]   run a module (default: the firmware) in the desktop simulator
  *   xs-ipsec bench [...]       the crypto benchmark table (npm run bench)
  *   xs-ipsec help
@@ -67,6 +68,27 @@ switch (command) {
     process.exit(r.status ?? 1);
     break;
   }
+  case 'status':
+  case 'reload': {
+    // the running gateway's control socket (hosts/lin/gateway-main.ts), on loopback
+    const at = rest.indexOf('--port');
+    const port = at >= 0 ? Number(rest[at + 1]) : 4510;
+    const dgram = await import('node:dgram');
+    const socket = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      console.error(`xs-ipsec ${command}: no gateway answered on 127.0.0.1:${port}`);
+      process.exit(1);
+    }, 2000);
+    socket.on('message', (data) => {
+      clearTimeout(timer);
+      const text = data.toString();
+      console.log(command === 'status' && text.startsWith('{') ? JSON.stringify(JSON.parse(text), null, 2) : text);
+      socket.close();
+      process.exit(/refused|unknown/.test(text) ? 1 : 0);
+    });
+    socket.send(command, port, '127.0.0.1');
+    break;
+  }
   case 'sim': {
     const { JS_OUT, XS_HOST, XS_MODULES } = await ready();
     const entry = rest[0] ? resolve(rest[0]) : join(JS_OUT, 'hosts/moddable/main.js');
@@ -90,6 +112,8 @@ switch (command) {
   algorithms        list the algorithm registry (strongSwan keywords, IANA IDs, legacy status)
   check --config F  validate a configuration file (every problem: JSON path, expected, got)
   run --config F    run the gateway in the simulator (root: TUN device, raw sockets)
+  status [--port P] the running gateway's SAs, policies, counters and XS memory
+  reload [--port P] make the running gateway re-read its configuration
   sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
   bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
   help              this text`);

@@ -47,8 +47,8 @@ export class Gateway {
   /** SPD entries that need an SA (ACQUIRE raised), for the key manager to drain */
   readonly acquires: string[] = [];
   readonly #host: Host;
-  readonly #spd: Spd;
-  readonly #keys: PfKeyEngine;
+  #spd: Spd;
+  #keys: PfKeyEngine;
   readonly #packet: Packet = { buffer: this.outboundBuffer, offset: 0, length: 0 };
   readonly #inbound: Packet = { buffer: this.outboundBuffer, offset: 0, length: 0 };
   /** remote addresses of outbound SAs, as text for the host, made once per SA */
@@ -58,6 +58,14 @@ export class Gateway {
     this.#host = host;
     this.#spd = spd;
     this.#keys = keys;
+  }
+
+  /** Replaces the policies and SAs at once (a configuration reload); counters carry on. */
+  reconfigure(spd: Spd, keys: PfKeyEngine): void {
+    this.#spd = spd;
+    this.#keys = keys;
+    this.#remote.clear();
+    this.acquires.length = 0;
   }
 
   /** A packet of `length` bytes read from the tunnel interface into outboundBuffer at OUTBOUND_OFFSET. */

@@ -4,45 +4,86 @@
  * MTU and routes, installs the static SAs and policies through PF_KEY, and runs until killed.
  * Logs what it does on stdout; every problem in the configuration is reported with its path.
  *
- * Configuration (this slice): {
- *   "tunnel": { "name": "xsipsec0", "address": "10.1.0.1/16", "mtu": 1400, "routes": ["10.2.0.0/16"] },
- *   "localAddresses": ["192.0.2.1"], "sas": [...], "policies": [...]   (see src/config/manual-keying.ts)
- * }
+ * A control socket on 127.0.0.1 (UDP, port `control.port`, 4510 by default; loopback only,
+ * inside the gateway's network namespace) answers `xs-ipsec status` and `xs-ipsec reload`:
+ *   "status" -> JSON: counters, SAs with their packets, bytes and drops, policies, XS memory;
+ *   "reload" -> re-reads CONFIG.json and replaces SAs and policies, or reports the problems.
  */
-import Timer from 'timer';
+import { Socket } from 'socket';
 import { argv, readFile, run } from 'lin/process';
 import { Tun } from 'lin/tun';
-import { validateGatewayConfig } from '../../src/config/gateway-config.js';
+import { validateGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.js';
+import { ACTION_NAMES } from '../../src/policy/spd.js';
+import { EspSa } from '../../src/esp/sa.js';
 import { Gateway } from '../../src/gateway.js';
 import { applyStatic } from '../../src/policy/manual.js';
 import { PfKeyEngine } from '../../src/policy/pfkey-engine.js';
 import { Spd } from '../../src/policy/spd.js';
 import { NativeCrypto } from '../moddable/crypto-native.js';
 import { ModdableHost } from '../moddable/host.js';
+import { xsMemory } from '../moddable/memory.js';
 
 declare function trace(...args: unknown[]): void;
 
 const path = argv()[1];
 if (!path) throw new Error('usage: gateway-main.js CONFIG.json');
-const { tunnel, localAddresses, ...keying } = validateGatewayConfig(JSON.parse(readFile(path)));
+const load = (): GatewayConfig => validateGatewayConfig(JSON.parse(readFile(path)));
+const config = load();
+const crypto = new NativeCrypto();
 
-const tun = new Tun({ name: tunnel.name });
+/** SAs and policies from a configuration, or the problems that refused them. */
+function keying(c: GatewayConfig): { engine: PfKeyEngine; spd: Spd } {
+  const engine = new PfKeyEngine(crypto);
+  const spd = new Spd();
+  const problems = applyStatic(engine, spd, c.sas, c.policies, c.localAddresses);
+  if (problems.length) throw new Error(`configuration refused:\n${problems.join('\n')}`);
+  return { engine, spd };
+}
+
+const tun = new Tun({ name: config.tunnel.name });
 for (const command of [
-  ['ip', 'addr', 'add', tunnel.address, 'dev', tun.name],
-  ['ip', 'link', 'set', tun.name, 'mtu', String(tunnel.mtu), 'up'],
-  ...tunnel.routes.map((route) => ['ip', 'route', 'add', route, 'dev', tun.name]),
+  ['ip', 'addr', 'add', config.tunnel.address, 'dev', tun.name],
+  ['ip', 'link', 'set', tun.name, 'mtu', String(config.tunnel.mtu), 'up'],
+  ...config.tunnel.routes.map((route) => ['ip', 'route', 'add', route, 'dev', tun.name]),
 ]) {
   const r = run(command);
   if (r.status !== 0) throw new Error(`${command.join(' ')}: ${r.output}`);
 }
-const crypto = new NativeCrypto();
-const engine = new PfKeyEngine(crypto);
-const spd = new Spd();
-const problems = applyStatic(engine, spd, keying.sas, keying.policies, localAddresses);
-if (problems.length) throw new Error(`configuration refused:\n${problems.join('\n')}`);
+let current = keying(config);
 const host = new ModdableHost(tun);
-const gateway = new Gateway(host, spd, engine);
+const gateway = new Gateway(host, current.spd, current.engine);
 host.attach(gateway);
-trace(`xs-ipsec: gateway up on ${tun.name} (${tunnel.address}), ${engine.size} SAs, ${spd.entries('out').length + spd.entries('in').length} policies\n`);
-// keep the machine alive and report counters now and then
-Timer.repeat(() => trace(`xs-ipsec: counters ${JSON.stringify(gateway.counters)}\n`), 5000);
+trace(`xs-ipsec: gateway up on ${tun.name} (${config.tunnel.address}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies\n`);
+
+function status(): string {
+  const sas = (load().sas).map((sa) => {
+    const live = current.engine.sa(sa.spi);
+    const drops = live instanceof EspSa ? Object.fromEntries(Object.entries(live.drops).filter(([, n]) => n > 0)) : {};
+    return { spi: `0x${sa.spi.toString(16)}`, direction: live?.direction, mode: live?.mode, encryption: sa.encryption, packets: live?.packets ?? 0, bytes: live?.bytes ?? 0, drops };
+  });
+  const policies = [...current.spd.entries('out'), ...current.spd.entries('in')].map((e) => ({ name: e.name, direction: e.direction, action: ACTION_NAMES[e.action], spi: `0x${e.spi.toString(16)}`, hits: e.hits }));
+  return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, memory: xsMemory() });
+}
+
+type ControlSocket = { callback: (message: number, count?: number, address?: string, port?: number) => void; read(t: typeof String): string; write(ip: string, port: number, data: ArrayBuffer): void };
+const control = new (Socket as unknown as new (o: object) => ControlSocket)({ kind: 'UDP', port: (JSON.parse(readFile(path)) as { control?: { port?: number } }).control?.port ?? 4510 });
+control.callback = (message, _count, address, port) => {
+  if (message !== 2 || address !== '127.0.0.1') return; // loopback only
+  const command = control.read(String).trim();
+  let answer: string;
+  if (command === 'status') {
+    answer = status();
+  } else if (command === 'reload') {
+    try {
+      current = keying(load());
+      gateway.reconfigure(current.spd, current.engine);
+      answer = `reloaded: ${current.engine.size} SAs`;
+      trace(`xs-ipsec: configuration reloaded, ${current.engine.size} SAs\n`);
+    } catch (e) {
+      answer = `reload refused: ${(e as Error).message}`;
+    }
+  } else {
+    answer = `unknown command "${command}" (status, reload)`;
+  }
+  control.write(address!, port!, new TextEncoder().encode(answer).buffer as ArrayBuffer);
+};

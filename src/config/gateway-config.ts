@@ -35,6 +35,7 @@ const shape = object({
   localAddresses: array(string('an IPv4 or IPv6 address', parses(parseAddress))),
   sas: optional((v) => v),
   policies: optional((v) => v),
+  control: optional(object({ port: integer(1, 65535) })),
 });
 
 /** Validates a whole configuration document; throws ConfigError listing every problem. */
