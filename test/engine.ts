@@ -46,11 +46,21 @@ export const testDirectory: string = engine === 'node'
   ? decodeURIComponent(new URL('.', import.meta.url).pathname).replace(/\/$/, '')
   : (await import('lin/process')).argv()[0].replace(/\/[^/]*$/, '');
 
+/**
+ * A random id for names (namespaces, interfaces) from the host's CSPRNG: XS's Math.random is
+ * not seeded on the desktop, so it repeats from run to run.
+ */
+export function uniqueId(): number {
+  const b = new Uint8Array(4);
+  random(b);
+  return ((b[0] << 16) | (b[1] << 8) | b[2]) % 1_000_000;
+}
+
 /** Runs a program to completion on either engine; stdout and stderr together. */
-export async function runProgram(argv: string[]): Promise<{ status: number; output: string }> {
+export async function runProgram(argv: string[], timeoutMs = 60_000): Promise<{ status: number; output: string }> {
   if (engine === 'node') {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: timeoutMs });
     return { status: r.status ?? 128, output: `${r.stdout}${r.stderr}` };
   }
   return (await import('lin/process')).run(argv);

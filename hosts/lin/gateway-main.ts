@@ -6,11 +6,12 @@
  *
  * A control socket on 127.0.0.1 (UDP, port `control.port`, 4510 by default; loopback only,
  * inside the gateway's network namespace) answers `xs-ipsec status` and `xs-ipsec reload`:
- *   "status" -> JSON: counters, SAs with their packets, bytes and drops, policies, XS memory;
+ *   "status" -> JSON: counters, SAs with their packets, bytes and drops, policies, XS memory
+ *               (read right after a collection);
  *   "reload" -> re-reads CONFIG.json and replaces SAs and policies, or reports the problems.
  */
 import { Socket } from 'socket';
-import { argv, readFile, run } from 'lin/process';
+import { argv, gc, readFile, run } from 'lin/process';
 import { Tun } from 'lin/tun';
 import { validateGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.js';
 import { ACTION_NAMES } from '../../src/policy/spd.js';
@@ -62,6 +63,7 @@ function status(): string {
     return { spi: `0x${sa.spi.toString(16)}`, direction: live?.direction, mode: live?.mode, encryption: sa.encryption, packets: live?.packets ?? 0, bytes: live?.bytes ?? 0, drops };
   });
   const policies = [...current.spd.entries('out'), ...current.spd.entries('in')].map((e) => ({ name: e.name, direction: e.direction, action: ACTION_NAMES[e.action], spi: `0x${e.spi.toString(16)}`, hits: e.hits }));
+  gc(); // the figures after a collection: what the gateway holds, not garbage not yet collected
   return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, memory: xsMemory() });
 }
 

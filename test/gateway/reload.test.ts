@@ -5,11 +5,11 @@
  * test makes; needs root.
  */
 import { ok } from '../assert.js';
-import { runProgram, testDirectory } from '../engine.js';
+import { runProgram, testDirectory, uniqueId } from '../engine.js';
 import { test } from '../harness.js';
 
 test('wrong key: authentication failures counted, no crash; traffic resumes after the fix and a reload', async () => {
-  const r = Math.floor(Math.random() * 1e6);
+  const r = uniqueId();
   const root = testDirectory.replace(/\/js\/test$/, '');
   const repo = root.replace(/\/build$/, '');
   const cli = `node ${repo}/bin/xs-ipsec.js`;
@@ -17,7 +17,7 @@ test('wrong key: authentication failures counted, no crash; traffic resumes afte
   const script = `
 A=xra${r}; B=xrb${r}
 cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; echo "--- $B log"; cat /tmp/$B.log; ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
-trap cleanup EXIT
+trap cleanup EXIT; trap "exit 1" INT TERM
 ip netns add $A && ip netns add $B || exit 90
 ip link add ra${r} netns $A type veth peer name rb${r} netns $B || exit 91
 ip -n $A link set lo up; ip -n $B link set lo up

@@ -4,7 +4,7 @@
  * ping goes both ways through the tunnel, over raw ESP and over UDP 4500. Needs root.
  */
 import { ok } from '../assert.js';
-import { runProgram, testDirectory } from '../engine.js';
+import { runProgram, testDirectory, uniqueId } from '../engine.js';
 import { test } from '../harness.js';
 
 function config(side: 'a' | 'b', natT: boolean): string {
@@ -29,13 +29,13 @@ function config(side: 'a' | 'b', natT: boolean): string {
 
 for (const natT of [false, true]) {
   test(`two simulators in namespaces: ping both ways, then iperf3 TCP for 5 s, through the tunnel (${natT ? 'ESP in UDP 4500' : 'raw ESP'})`, async () => {
-    const r = Math.floor(Math.random() * 1e6);
+    const r = uniqueId();
     const root = testDirectory.replace(/\/js\/test$/, '');
     const run = (ns: string) => `ip netns exec ${ns} ${root}/lin/release/xs-ipsec-lin --modules ${root}/xs-modules ${root}/js/hosts/lin/gateway-main.js /tmp/${ns}.json > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
     const script = `
 A=xsa${r}; B=xsb${r}
 cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log; ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
-trap cleanup EXIT
+trap cleanup EXIT; trap "exit 1" INT TERM
 ip netns add $A && ip netns add $B || exit 90
 ip link add va${r} netns $A type veth peer name vb${r} netns $B || exit 91
 ip -n $A link set lo up; ip -n $B link set lo up

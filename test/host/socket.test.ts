@@ -4,7 +4,7 @@
  * from the IPv4 header on (as lwIP delivers them). Node has no RAW sockets and says so.
  */
 import { equal, ok, throws } from '../assert.js';
-import { engine } from '../engine.js';
+import { engine, uniqueId } from '../engine.js';
 import { test } from '../harness.js';
 
 interface SocketLike {
@@ -26,7 +26,7 @@ function wait(ms: number): Promise<void> {
 }
 
 test('socket: UDP datagrams both ways on loopback, with address, port and byte count', async () => {
-  const base = 42000 + Math.floor(Math.random() * 10000);
+  const base = 42000 + (uniqueId() % 10000);
   const a = new Socket({ kind: 'UDP', port: base });
   const b = new Socket({ kind: 'UDP', port: base + 1 });
   const received: string[] = [];

@@ -4,11 +4,11 @@
  * writes the packets. Needs root (namespaces, CAP_NET_ADMIN), as the simulator tests do.
  */
 import { equal, ok } from '../assert.js';
-import { runProgram, testDirectory } from '../engine.js';
+import { runProgram, testDirectory, uniqueId } from '../engine.js';
 import { test } from '../harness.js';
 
 test('tunnel interface: pings routed into a TUN device are answered by the XS host', async () => {
-  const ns = `xsipsec-tun-${Math.floor(Math.random() * 1e6)}`;
+  const ns = `xsipsec-tun-${uniqueId()}`;
   const root = testDirectory.replace(/\/js\/test$/, '');
   const host = `${root}/lin/release/xs-ipsec-lin`;
   const script = [
