@@ -7,7 +7,7 @@
 import type { StaticPolicy, StaticSa } from '../policy/manual.js';
 import { parseAddress, parseRange } from '../policy/selector.js';
 import { validateManualKeying } from './manual-keying.js';
-import { array, ConfigError, integer, object, optional, string, validate, type Problem } from './validate.js';
+import { array, ConfigError, integer, object, optional, parses, string, validate, type Problem } from './validate.js';
 
 export interface GatewayConfig {
   tunnel: { name: string; address: string; mtu: number; routes: string[] };
@@ -15,15 +15,6 @@ export interface GatewayConfig {
   sas: StaticSa[];
   policies: StaticPolicy[];
 }
-
-const parses = (parse: (s: string) => unknown) => (s: string) => {
-  try {
-    parse(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const shape = object({
   tunnel: object({

@@ -15,24 +15,10 @@ import { findAlgorithm, TransformType } from '../crypto/registry.js';
 import { keyLengths } from '../esp/transform.js';
 import { parseAddress, parseRange } from '../policy/selector.js';
 import type { StaticPolicy, StaticSa } from '../policy/manual.js';
-import { array, integer, object, oneOf, optional, string, validate, type Problem, type Schema } from './validate.js';
+import { array, integer, object, oneOf, optional, parses, string, validate, type Problem, type Schema } from './validate.js';
 
-const address = string('an IPv4 or IPv6 address', (s) => {
-  try {
-    parseAddress(s);
-    return true;
-  } catch {
-    return false;
-  }
-});
-const range = string('an address, prefix (10.1.0.0/16) or range (10.0.0.1-10.0.0.9)', (s) => {
-  try {
-    parseRange(s);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const address = string('an IPv4 or IPv6 address', parses(parseAddress));
+const range = string('an address, prefix (10.1.0.0/16) or range (10.0.0.1-10.0.0.9)', parses(parseRange));
 const hex = string('an even number of hex digits', (s) => /^([0-9a-fA-F]{2})*$/.test(s));
 const keyword = (type: number, what: string) => string(`${what} keyword (see "xs-ipsec algorithms")`, (s) => findAlgorithm(s)?.type === type);
 

@@ -40,6 +40,16 @@ function problem<T>(problems: Problem[], path: string, expected: string, value: 
   return fallback;
 }
 
+/** A check that `parse` accepts the string (it throws on what it refuses). */
+export const parses = (parse: (s: string) => unknown) => (s: string): boolean => {
+  try {
+    parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export const string = (expected = 'a string', check?: (s: string) => boolean): Schema<string> => (v, path, problems) =>
   typeof v === 'string' && (!check || check(v)) ? v : problem(problems, path, expected, v, '');
 

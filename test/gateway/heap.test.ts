@@ -4,25 +4,16 @@
  * 60 s must not grow with the packets that passed in between. Needs root.
  */
 import { ok } from '../assert.js';
-import { runProgram, testDirectory, uniqueId } from '../engine.js';
+import { runProgram, uniqueId } from '../engine.js';
+import { REPO, start, twoSites } from './sites.js';
 import { test } from '../harness.js';
 
 test('XS heap after 60 s of iperf3 traffic through the simulators is flat', async () => {
   const r = uniqueId();
-  const root = testDirectory.replace(/\/js\/test$/, '');
-  const repo = root.replace(/\/build$/, '');
-  const start = (ns: string, site: string) => `ip netns exec ${ns} ${root}/lin/release/xs-ipsec-lin --modules ${root}/xs-modules ${root}/js/hosts/lin/gateway-main.js ${repo}/config/${site}.json > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
-  const script = `
-A=xha${r}; B=xhb${r}
-cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
-trap cleanup EXIT; trap "exit 1" INT TERM
-ip netns add $A && ip netns add $B || exit 90
-ip link add ha${r} netns $A type veth peer name hb${r} netns $B || exit 91
-ip -n $A link set lo up; ip -n $B link set lo up
-ip -n $A addr add 192.0.2.1/24 dev ha${r}; ip -n $A link set ha${r} up
-ip -n $B addr add 192.0.2.2/24 dev hb${r}; ip -n $B link set hb${r} up
-${start('$A', 'site-a')}
-${start('$B', 'site-b')}
+  const repo = REPO;
+  const script = `${twoSites('xh', r)}
+${start('$A', `${repo}/config/site-a.json`)}
+${start('$B', `${repo}/config/site-b.json`)}
 sleep 1
 ip netns exec $B iperf3 -s -B 10.2.0.1 -1 -D || exit 94
 sleep 0.5

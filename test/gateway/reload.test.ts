@@ -5,28 +5,19 @@
  * test makes; needs root.
  */
 import { ok } from '../assert.js';
-import { runProgram, testDirectory, uniqueId } from '../engine.js';
+import { runProgram, uniqueId } from '../engine.js';
+import { REPO, start, twoSites } from './sites.js';
 import { test } from '../harness.js';
 
 test('wrong key: authentication failures counted, no crash; traffic resumes after the fix and a reload', async () => {
   const r = uniqueId();
-  const root = testDirectory.replace(/\/js\/test$/, '');
-  const repo = root.replace(/\/build$/, '');
+  const repo = REPO;
   const cli = `node ${repo}/bin/xs-ipsec.js`;
-  const start = (ns: string) => `ip netns exec ${ns} ${root}/lin/release/xs-ipsec-lin --modules ${root}/xs-modules ${root}/js/hosts/lin/gateway-main.js /tmp/${ns}.json > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
-  const script = `
-A=xra${r}; B=xrb${r}
-cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; echo "--- $B log"; cat /tmp/$B.log; ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
-trap cleanup EXIT; trap "exit 1" INT TERM
-ip netns add $A && ip netns add $B || exit 90
-ip link add ra${r} netns $A type veth peer name rb${r} netns $B || exit 91
-ip -n $A link set lo up; ip -n $B link set lo up
-ip -n $A addr add 192.0.2.1/24 dev ra${r}; ip -n $A link set ra${r} up
-ip -n $B addr add 192.0.2.2/24 dev rb${r}; ip -n $B link set rb${r} up
+  const script = `${twoSites('xr', r, true)}
 cp ${repo}/config/site-a.json /tmp/$A.json
 sed 's/"1111111111111111111111111111111111111111"/"3333333333333333333333333333333333333333"/' ${repo}/config/site-b.json > /tmp/$B.json
-${start('$A')}
-${start('$B')}
+${start('$A', '/tmp/$A.json')}
+${start('$B', '/tmp/$B.json')}
 sleep 1
 if ip netns exec $A ping -c 2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null; then echo "UNEXPECTED: ping with a wrong key"; exit 92; fi
 echo "=== status with the wrong key"

@@ -4,7 +4,8 @@
  * ping goes both ways through the tunnel, over raw ESP and over UDP 4500. Needs root.
  */
 import { ok } from '../assert.js';
-import { runProgram, testDirectory, uniqueId } from '../engine.js';
+import { runProgram, uniqueId } from '../engine.js';
+import { start, twoSites } from './sites.js';
 import { test } from '../harness.js';
 
 function config(side: 'a' | 'b', natT: boolean): string {
@@ -30,25 +31,15 @@ function config(side: 'a' | 'b', natT: boolean): string {
 for (const natT of [false, true]) {
   test(`two simulators in namespaces: ping both ways, then iperf3 TCP for 5 s, through the tunnel (${natT ? 'ESP in UDP 4500' : 'raw ESP'})`, async () => {
     const r = uniqueId();
-    const root = testDirectory.replace(/\/js\/test$/, '');
-    const run = (ns: string) => `ip netns exec ${ns} ${root}/lin/release/xs-ipsec-lin --modules ${root}/xs-modules ${root}/js/hosts/lin/gateway-main.js /tmp/${ns}.json > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
-    const script = `
-A=xsa${r}; B=xsb${r}
-cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log; ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
-trap cleanup EXIT; trap "exit 1" INT TERM
-ip netns add $A && ip netns add $B || exit 90
-ip link add va${r} netns $A type veth peer name vb${r} netns $B || exit 91
-ip -n $A link set lo up; ip -n $B link set lo up
-ip -n $A addr add 192.0.2.1/24 dev va${r}; ip -n $A link set va${r} up
-ip -n $B addr add 192.0.2.2/24 dev vb${r}; ip -n $B link set vb${r} up
+    const script = `${twoSites('xs', r, true)}
 cat > /tmp/$A.json <<'EOF_A'
 ${config('a', natT)}
 EOF_A
 cat > /tmp/$B.json <<'EOF_B'
 ${config('b', natT)}
 EOF_B
-${run('$A')}
-${run('$B')}
+${start('$A', '/tmp/$A.json')}
+${start('$B', '/tmp/$B.json')}
 sleep 1
 ip netns exec $A ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 || exit 92
 ip netns exec $B ping -c 3 -i 0.2 -W 2 -I 10.2.0.1 10.1.0.1 || exit 93
