@@ -53,3 +53,16 @@ export function bigIntToBytes(value: bigint, length: number): Uint8Array {
   if (value < 0n || hex.length > length * 2) throw new RangeError('value does not fit');
   return fromHex(hex.padStart(length * 2, '0'));
 }
+
+/** Big-endian unsigned 32-bit read at buffer[offset]. */
+export function readU32(buffer: Uint8Array, offset: number): number {
+  return ((buffer[offset] << 24) | (buffer[offset + 1] << 16) | (buffer[offset + 2] << 8) | buffer[offset + 3]) >>> 0;
+}
+
+/** Big-endian 32-bit write at buffer[offset]. */
+export function writeU32(buffer: Uint8Array, offset: number, value: number): void {
+  buffer[offset] = value >>> 24;
+  buffer[offset + 1] = (value >>> 16) & 0xff;
+  buffer[offset + 2] = (value >>> 8) & 0xff;
+  buffer[offset + 3] = value & 0xff;
+}

@@ -13,6 +13,7 @@
  * Not supported (dropped as 'bad packet', counted): IPv4 options and IPv6 extension headers in
  * the header AH protects.
  */
+import { readU32, writeU32 } from '../crypto/bytes.js';
 import type { Crypto, MacKey } from '../crypto/provider.js';
 import type { Algorithm } from '../crypto/registry.js';
 import { IPV6_HEADER_LENGTH, IpProtocol, setIpv4Checksum, writeIpv4Header, writeIpv6Header } from '../wire/ip.js';
@@ -328,13 +329,4 @@ export class AhSa {
   }
 }
 
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
 
-function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}

@@ -16,6 +16,7 @@ import {
 import { writeUdpHeader } from '../wire/udp.js';
 import { fixTransportChecksum } from './natt.js';
 import { REPLAYED, ReplayWindow, TOO_OLD } from './replay.js';
+import { readU32 } from '../crypto/bytes.js';
 import type { EspAeadKey } from '../crypto/provider.js';
 import type { EspTransform } from './transform.js';
 
@@ -106,9 +107,6 @@ export interface EspSaConfig {
   hard?: Lifetime;
 }
 
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
 
 export class EspSa {
   readonly spi: number;

@@ -100,9 +100,9 @@ export class PfKeyEngine {
     let message: PfKeyMessage;
     try {
       message = decodePfKey(bytes);
-    } catch (e) {
+    } catch {
+      // a malformed message gets an EINVAL reply carrying what could be read of its header
       const header = { type: bytes.length > 1 ? bytes[1] : 0, errno: Errno.EINVAL, satype: bytes.length > 3 ? bytes[3] : 0, seq: 0, pid: 0 };
-      void e;
       return [encodePfKey(header)];
     }
     return this.handle(message, localAddresses).map(encodePfKey);
