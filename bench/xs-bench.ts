@@ -3,7 +3,8 @@
  *   xs-ipsec-lin ... xs-bench.js time  SUITE PROVIDER MS      -> JSON lines {op, opsPerSecond, implementation}
  *   xs-bench.js count SUITE PROVIDER N [OP] -> under callgrind: each op instrumented for N runs,
  *                                              dumped as part "op:<index>:<N>"
- * SUITE is "crypto" (bench/crypto-ops.ts) or "esp" (bench/esp-ops.ts); PROVIDER is "software"
+ * SUITE is "crypto" (bench/crypto-ops.ts), "esp" (bench/esp-ops.ts) or "gateway"
+ * (bench/gateway-ops.ts); PROVIDER is "software"
  * (@noble) or "native" (PSA/Mbed TLS).
  */
 import { fillRandom } from 'random';
@@ -13,9 +14,10 @@ import { NativeCrypto } from '../hosts/moddable/crypto-native.js';
 import { SoftwareCrypto } from '../src/crypto/software/provider.js';
 import { OPS, timeOp } from './crypto-ops.js';
 import { espOps } from './esp-ops.js';
+import { gatewayOps } from './gateway-ops.js';
 
 const [, mode, suite, providerName, amount, only] = argv();
-const ops = suite === 'esp' ? espOps() : OPS;
+const ops = suite === 'esp' ? espOps() : suite === 'gateway' ? gatewayOps() : OPS;
 const crypto = providerName === 'native' ? new NativeCrypto() : new SoftwareCrypto({ random: fillRandom });
 
 for (let i = 0; i < ops.length; i++) {

@@ -18,7 +18,7 @@ import type { Host } from './host.js';
 import { EspSa, SEAL_HEADROOM, SEAL_TAILROOM, type Packet } from './esp/sa.js';
 import type { PfKeyEngine } from './policy/pfkey-engine.js';
 import { Action, type Spd } from './policy/spd.js';
-import { classifyNatT } from './wire/udp.js';
+import { classifyNatT, NatTPayload } from './wire/udp.js';
 
 export const OUTBOUND_OFFSET = SEAL_HEADROOM;
 /** the largest inner packet the gateway takes (the tunnel interface's MTU must not exceed it) */
@@ -86,7 +86,7 @@ export class Gateway {
       return;
     }
     const sa = entry.spi ? this.#keys.sa(entry.spi) : undefined;
-    if (!(sa instanceof EspSa) || sa.direction !== 'out') {
+    if (!(sa instanceof EspSa) || !sa.outbound) {
       c.outboundNoSa++;
       if (!this.acquires.includes(entry.name)) this.acquires.push(entry.name);
       return;
@@ -133,9 +133,9 @@ export class Gateway {
   /** A UDP datagram on the NAT-T port (RFC 3948): ESP, a keepalive, or IKE. */
   inboundUdp(buffer: Uint8Array, offset: number, length: number): void {
     const kind = classifyNatT(buffer, offset, length);
-    if (kind === 'esp') this.#open(buffer, offset, length, -1);
-    else if (kind === 'keepalive') this.counters.inboundKeepalives++;
-    else if (kind === 'ike') this.counters.inboundIke++;
+    if (kind === NatTPayload.ESP) this.#open(buffer, offset, length, -1);
+    else if (kind === NatTPayload.KEEPALIVE) this.counters.inboundKeepalives++;
+    else if (kind === NatTPayload.IKE) this.counters.inboundIke++;
     else this.counters.inboundNotEsp++;
   }
 
@@ -143,7 +143,7 @@ export class Gateway {
     const c = this.counters;
     const spi = EspSa.spiOf(buffer, esp, length);
     const sa = spi >= 0 ? this.#keys.sa(spi) : undefined;
-    if (!(sa instanceof EspSa) || sa.direction !== 'in') {
+    if (!(sa instanceof EspSa) || sa.outbound) {
       c.inboundUnknownSpi++;
       return;
     }

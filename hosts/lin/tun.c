@@ -22,8 +22,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-extern xsIntegerValue _xsmcGetBuffer(xsMachine* the, xsSlot* slot, void** data, xsUnsignedValue* count, xsBooleanValue writable);
-
 #define MAX_PACKET 65536
 
 typedef struct {
@@ -54,15 +52,21 @@ static LinTun* getTun(xsMachine* the, xsSlot slot)
 	return t;
 }
 
+/* Packets taken per poll() wake-up before other watchers and timers get a turn. */
+#define MAX_BATCH 64
+
 static void onReadable(xsMachine* the, void* data, short revents)
 {
 	LinTun* t = data;
-	ssize_t n = read(t->fd, t->data, MAX_PACKET);
-	if (n <= 0)
-		return;
-	t->length = (int)n;
-	xslin_deliver(the, &t->target, (int)n, NULL, 0);
-	t->length = 0;
+	int batch;
+	for (batch = 0; batch < MAX_BATCH && t->fd >= 0; batch++) {
+		ssize_t n = read(t->fd, t->data, MAX_PACKET);
+		if (n <= 0)
+			return; /* EAGAIN: drained */
+		t->length = (int)n;
+		xslin_deliver(the, &t->target, (int)n, NULL, 0);
+		t->length = 0;
+	}
 }
 
 /* open(name, target) -> handle */
@@ -110,13 +114,8 @@ void xs_lin_tun_read(xsMachine* the)
 {
 	LinTun* t = getTun(the, xsArg(0));
 	xsSlot buffer = xsArg(1);
-	void* data;
-	xsUnsignedValue size;
-	xsIntegerValue offset = xsToInteger(xsArg(2));
-	_xsmcGetBuffer(the, &buffer, &data, &size, 1);
-	if (offset < 0 || (xsUnsignedValue)offset + t->length > size)
-		xsRangeError("no room for a %d-byte packet at %d", t->length, (int)offset);
-	memcpy((uint8_t*)data + offset, t->data, t->length);
+	uint8_t* into = xslin_buffer_range(the, &buffer, xsToInteger(xsArg(2)), t->length, 1, "packet");
+	memcpy(into, t->data, t->length);
 	xsResult = xsInteger(t->length);
 }
 
@@ -125,14 +124,9 @@ void xs_lin_tun_write(xsMachine* the)
 {
 	LinTun* t = getTun(the, xsArg(0));
 	xsSlot buffer = xsArg(1);
-	void* data;
-	xsUnsignedValue size;
-	xsIntegerValue offset = xsToInteger(xsArg(2));
 	xsIntegerValue length = xsToInteger(xsArg(3));
-	_xsmcGetBuffer(the, &buffer, &data, &size, 0);
-	if (offset < 0 || length < 0 || (xsUnsignedValue)(offset + length) > size)
-		xsRangeError("packet out of bounds");
-	if (write(t->fd, (uint8_t*)data + offset, length) < 0)
+	uint8_t* data = xslin_buffer_range(the, &buffer, xsToInteger(xsArg(2)), length, 0, "packet");
+	if (write(t->fd, data, length) < 0)
 		xsUnknownError("write to %s failed: %s", t->name, strerror(errno));
 }
 

@@ -7,6 +7,7 @@
 #define __XSLIN_HOST__
 
 #include "xs.h"
+#include <stdint.h>
 
 typedef void (*xslin_watch_callback)(xsMachine* the, void* data, short revents);
 
@@ -24,6 +25,10 @@ double xslin_now_ms(void);
 /* callback.c: calls target.callback(2, count[, address, port]) the way the Moddable
    modules deliver data; an exception nobody catches ends the process, as in a timer */
 void xslin_deliver(xsMachine* the, xsSlot* target, int count, const char* address, int port);
+
+/* callback.c: bytes [offset, offset+length) of an ArrayBuffer, TypedArray or DataView argument,
+   after checking they lie inside it (RangeError naming `what` otherwise) */
+uint8_t* xslin_buffer_range(xsMachine* the, xsSlot* slot, xsIntegerValue offset, xsIntegerValue length, int writable, const char* what);
 
 /* process.c */
 void xslin_set_arguments(int argc, char** argv);

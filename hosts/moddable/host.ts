@@ -20,13 +20,25 @@ type SocketLike = {
   read(type: typeof ArrayBuffer): ArrayBuffer;
   write(...args: unknown[]): void;
   close(): void;
+  /** hosts/lin's extensions (hosts/lin/modules/socket.js): no allocation per datagram */
+  readInto?(buffer: Uint8Array, offset: number): number;
+  writeFrom?(address: string, port: number, buffer: Uint8Array, offset: number, length: number): void;
 };
+
+/**
+ * Where received datagrams are copied when the socket can read into a caller's buffer: one
+ * buffer for both sockets (callbacks run one at a time). Larger datagrams than this are read
+ * the Moddable way, into a new ArrayBuffer: ESP carrying a tunnel MTU of at most
+ * MAX_INNER_PACKET is far smaller.
+ */
+const RECEIVE_BUFFER_SIZE = 4096;
 
 export class ModdableHost implements Host {
   readonly #tunnel: TunnelInterface;
   readonly #udp: SocketLike;
   readonly #raw: SocketLike;
   readonly #start = Date.now();
+  readonly #received = new Uint8Array(RECEIVE_BUFFER_SIZE);
 
   constructor(tunnel: TunnelInterface, udpPort = NAT_T_PORT) {
     this.#tunnel = tunnel;
@@ -41,16 +53,33 @@ export class ModdableHost implements Host {
       const n = this.#tunnel.read(gateway.outboundBuffer, OUTBOUND_OFFSET);
       gateway.outbound(n);
     };
-    this.#raw.callback = (message) => {
-      if (message !== 2) return;
-      const data = new Uint8Array(this.#raw.read(ArrayBuffer));
-      gateway.inboundEsp(data, 0, data.length);
-    };
-    this.#udp.callback = (message) => {
-      if (message !== 2) return;
-      const data = new Uint8Array(this.#udp.read(ArrayBuffer));
-      gateway.inboundUdp(data, 0, data.length);
-    };
+    const raw = this.#raw;
+    const udp = this.#udp;
+    const received = this.#received;
+    if (raw.readInto && udp.readInto) {
+      raw.callback = (message, count) => {
+        if (message !== 2) return;
+        if (count! <= RECEIVE_BUFFER_SIZE) gateway.inboundEsp(received, 0, raw.readInto!(received, 0));
+        else this.#readNew(raw, (data) => gateway.inboundEsp(data, 0, data.length));
+      };
+      udp.callback = (message, count) => {
+        if (message !== 2) return;
+        if (count! <= RECEIVE_BUFFER_SIZE) gateway.inboundUdp(received, 0, udp.readInto!(received, 0));
+        else this.#readNew(udp, (data) => gateway.inboundUdp(data, 0, data.length));
+      };
+    } else {
+      raw.callback = (message) => {
+        if (message === 2) this.#readNew(raw, (data) => gateway.inboundEsp(data, 0, data.length));
+      };
+      udp.callback = (message) => {
+        if (message === 2) this.#readNew(udp, (data) => gateway.inboundUdp(data, 0, data.length));
+      };
+    }
+  }
+
+  /** Moddable's way: the datagram in a new ArrayBuffer. */
+  #readNew(socket: SocketLike, handle: (data: Uint8Array) => void): void {
+    handle(new Uint8Array(socket.read(ArrayBuffer)));
   }
 
   now(): number {
@@ -58,11 +87,15 @@ export class ModdableHost implements Host {
   }
 
   sendEsp(address: string, buffer: Uint8Array, offset: number, length: number): void {
-    this.#raw.write(address, buffer.subarray(offset, offset + length));
+    const raw = this.#raw;
+    if (raw.writeFrom) raw.writeFrom(address, 0, buffer, offset, length);
+    else raw.write(address, buffer.subarray(offset, offset + length));
   }
 
   sendUdp(address: string, port: number, buffer: Uint8Array, offset: number, length: number): void {
-    this.#udp.write(address, port, buffer.subarray(offset, offset + length));
+    const udp = this.#udp;
+    if (udp.writeFrom) udp.writeFrom(address, port, buffer, offset, length);
+    else udp.write(address, port, buffer.subarray(offset, offset + length));
   }
 
   deliver(buffer: Uint8Array, offset: number, length: number): void {

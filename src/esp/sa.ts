@@ -111,6 +111,8 @@ export interface EspSaConfig {
 export class EspSa {
   readonly spi: number;
   readonly direction: 'in' | 'out';
+  /** direction === 'out', as a boolean the data path can test without a string */
+  readonly outbound: boolean;
   readonly mode: 'tunnel' | 'transport';
   readonly esn: boolean;
   readonly transform: EspTransform;
@@ -167,6 +169,7 @@ export class EspSa {
     this.transform = config.transform;
     this.#tunnel = config.mode === 'tunnel';
     this.#outbound = config.direction === 'out';
+    this.outbound = this.#outbound;
     const window = config.replayWindow ?? 64;
     this.replay = config.direction === 'in' && window > 0 ? new ReplayWindow(Math.max(32, window), config.esn) : null;
     const t = config.tunnel;

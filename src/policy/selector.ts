@@ -157,6 +157,157 @@ export function matchesPacket(selector: Selector, buffer: Uint8Array, offset: nu
     remotePort >= selector.remotePorts[0] && remotePort <= selector.remotePorts[1];
 }
 
+/**
+ * The fields of one IP packet that selectors look at, read once per packet rather than once
+ * per SPD entry, and held as numbers. On XS a typed-array element read costs about 470
+ * instructions and a DataView word read about 650, while comparing two numbers costs a few
+ * dozen: reading the 5-tuple once and comparing words took the outbound SPD lookup of the
+ * simulator's one-policy configuration from ~37,000 instructions per packet to ~5,000.
+ * `matchesPacket` above is the plain statement of the same rules (and the tests' reference).
+ */
+export class PacketFields {
+  /** false when no selector can match (shorter than the IP header, or not IP) */
+  valid = false;
+  version = 0;
+  protocol = 0;
+  /** IPv4 addresses as unsigned 32-bit numbers */
+  source = 0;
+  destination = 0;
+  /** IPv6: where the addresses are in `buffer` (compared byte by byte) */
+  sourceOffset = 0;
+  destinationOffset = 0;
+  buffer: Uint8Array = new Uint8Array(0);
+  /**
+   * Ports (TCP, UDP, SCTP, UDP-Lite) or ICMP type and code; -1 when the packet has none (too
+   * short, another protocol, or a non-first IPv4 fragment: RFC 4301 §7). Read only when a
+   * selector names ports (`readPorts`): gateway policies are usually subnet to subnet.
+   */
+  sourcePort = -1;
+  destinationPort = -1;
+  /** the "ports" are ICMP's type (sourcePort) and code (destinationPort) */
+  icmp = false;
+  #portsRead = false;
+  #ip = 0;
+  #transport = 0;
+  #end = 0;
+  #view: DataView | null = null;
+
+  /** Reads the packet at buffer[offset, offset+length); false when no selector can match it. */
+  read(buffer: Uint8Array, offset: number, length: number): boolean {
+    this.valid = false;
+    if (length < 20) return false;
+    let view = this.#view;
+    if (buffer !== this.buffer || view === null) {
+      this.buffer = buffer;
+      view = this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    const first = buffer[offset];
+    const version = first >> 4;
+    if (version === 4) {
+      this.protocol = buffer[offset + 9];
+      this.source = view.getUint32(offset + 12);
+      this.destination = view.getUint32(offset + 16);
+      this.#transport = offset + (first & 15) * 4;
+    } else if (version === 6) {
+      if (length < IPV6_HEADER_LENGTH) return false;
+      this.protocol = buffer[offset + 6];
+      this.sourceOffset = offset + 8;
+      this.destinationOffset = offset + 24;
+      this.#transport = offset + IPV6_HEADER_LENGTH;
+    } else {
+      return false;
+    }
+    this.version = version;
+    this.#ip = offset;
+    this.#end = offset + length;
+    this.#portsRead = false;
+    this.valid = true;
+    return true;
+  }
+
+  /** Fills sourcePort and destinationPort (once per packet). */
+  readPorts(): void {
+    if (this.#portsRead) return;
+    this.#portsRead = true;
+    this.sourcePort = -1;
+    this.destinationPort = -1;
+    this.icmp = false;
+    const view = this.#view!;
+    const transport = this.#transport;
+    const protocol = this.protocol;
+    // a non-first IPv4 fragment: its ports are in the first fragment (RFC 4301 §7)
+    if (this.version === 4 && (view.getUint16(this.#ip + 6) & 0x1fff) !== 0) return;
+    if (hasPorts(protocol)) {
+      if (transport + 4 <= this.#end) {
+        const ports = view.getUint32(transport);
+        this.sourcePort = ports >>> 16;
+        this.destinationPort = ports & 0xffff;
+      }
+    } else if (protocol === IpProtocol.ICMP || protocol === IpProtocol.ICMPV6) {
+      if (transport + 2 <= this.#end) {
+        const typeAndCode = view.getUint16(transport);
+        this.sourcePort = typeAndCode >> 8; // type
+        this.destinationPort = typeAndCode & 0xff; // code
+        this.icmp = true;
+      }
+    }
+  }
+}
+
+/** A selector prepared for PacketFields: its IPv4 bounds as numbers. Same rules as matchesPacket. */
+export class CompiledSelector {
+  readonly #selector: Selector;
+  readonly #family: number;
+  readonly #localStart: number;
+  readonly #localEnd: number;
+  readonly #remoteStart: number;
+  readonly #remoteEnd: number;
+  readonly #protocol: number;
+  readonly #portless: boolean;
+  readonly #localPorts: readonly [number, number];
+  readonly #remotePorts: readonly [number, number];
+
+  constructor(selector: Selector) {
+    const word = (a: Uint8Array) => ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+    this.#selector = selector;
+    this.#family = selector.local.start.length === 4 ? 4 : 6;
+    const v4 = this.#family === 4;
+    this.#localStart = v4 ? word(selector.local.start) : 0;
+    this.#localEnd = v4 ? word(selector.local.end) : 0;
+    this.#remoteStart = v4 ? word(selector.remote.start) : 0;
+    this.#remoteEnd = v4 ? word(selector.remote.end) : 0;
+    this.#protocol = selector.protocol;
+    this.#portless = portless(selector);
+    this.#localPorts = [selector.localPorts[0], selector.localPorts[1]];
+    this.#remotePorts = [selector.remotePorts[0], selector.remotePorts[1]];
+  }
+
+  /** Whether the packet read into `p` matches; `outbound` as for matchesPacket. */
+  matches(p: PacketFields, outbound: boolean): boolean {
+    if (!p.valid || p.version !== this.#family) return false;
+    if (p.version === 4) {
+      const local = outbound ? p.source : p.destination;
+      const remote = outbound ? p.destination : p.source;
+      if (local < this.#localStart || local > this.#localEnd || remote < this.#remoteStart || remote > this.#remoteEnd) return false;
+    } else {
+      const local = outbound ? p.sourceOffset : p.destinationOffset;
+      const remote = outbound ? p.destinationOffset : p.sourceOffset;
+      if (!inRange(this.#selector.local, p.buffer, local) || !inRange(this.#selector.remote, p.buffer, remote)) return false;
+    }
+    if (this.#protocol !== 0 && this.#protocol !== p.protocol) return false;
+    if (this.#portless) return true;
+    p.readPorts();
+    if (p.sourcePort < 0) return false; // the selector names ports; the packet has none
+    // ICMP's type and code are "local" and "remote" whichever the direction (RFC 4301 §4.4.1.1)
+    const swap = !outbound && !p.icmp;
+    const localPort = swap ? p.destinationPort : p.sourcePort;
+    const remotePort = swap ? p.sourcePort : p.destinationPort;
+    const lp = this.#localPorts;
+    const rp = this.#remotePorts;
+    return localPort >= lp[0] && localPort <= lp[1] && remotePort >= rp[0] && remotePort <= rp[1];
+  }
+}
+
 function portless(selector: Selector): boolean {
   return selector.localPorts[0] === 0 && selector.localPorts[1] === 65535 && selector.remotePorts[0] === 0 && selector.remotePorts[1] === 65535;
 }

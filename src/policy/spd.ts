@@ -4,7 +4,7 @@
  * BYPASS or DISCARD. Outbound and inbound decisions are separate lists (§4.4.1: "SPD-O",
  * "SPD-I"). A packet no entry matches is discarded (§4.4.1: the default is DISCARD).
  */
-import { matchesPacket, type Selector } from './selector.js';
+import { CompiledSelector, PacketFields, type Selector } from './selector.js';
 
 export const Action = { PROTECT: 0, BYPASS: 1, DISCARD: 2 } as const;
 export type Action = (typeof Action)[keyof typeof Action];
@@ -25,13 +25,20 @@ export interface SpdEntry {
 export class Spd {
   readonly #outbound: SpdEntry[] = [];
   readonly #inbound: SpdEntry[] = [];
+  /** each list's selectors prepared for matching (selector.ts), index for index */
+  readonly #outboundCompiled: CompiledSelector[] = [];
+  readonly #inboundCompiled: CompiledSelector[] = [];
+  /** the packet being looked up, read once for all entries */
+  readonly #fields = new PacketFields();
 
   /** Adds an entry at `position` (default: last) of its direction's list. */
   add(entry: Omit<SpdEntry, 'hits' | 'spi'> & { spi?: number }, position?: number): SpdEntry {
     if (this.find(entry.name)) throw new Error(`SPD entry "${entry.name}" already exists`);
     const e: SpdEntry = { spi: 0, ...entry, hits: 0 };
     const list = e.direction === 'out' ? this.#outbound : this.#inbound;
-    list.splice(position ?? list.length, 0, e);
+    const at = position ?? list.length;
+    list.splice(at, 0, e);
+    this.#compiledOf(list).splice(at, 0, new CompiledSelector(e.selector));
     return e;
   }
 
@@ -40,6 +47,7 @@ export class Spd {
       const i = list.findIndex((e) => e.name === name);
       if (i >= 0) {
         list.splice(i, 1);
+        this.#compiledOf(list).splice(i, 1);
         return true;
       }
     }
@@ -56,27 +64,36 @@ export class Spd {
 
   /** The first outbound entry matching the packet, or null (then: discard). No allocation. */
   lookupOutbound(buffer: Uint8Array, offset: number, length: number): SpdEntry | null {
-    return first(this.#outbound, buffer, offset, length, true);
+    return this.#first(this.#outbound, buffer, offset, length, true);
   }
 
   /** The first inbound entry matching a packet that arrived unprotected, or null. */
   lookupInbound(buffer: Uint8Array, offset: number, length: number): SpdEntry | null {
-    return first(this.#inbound, buffer, offset, length, false);
+    return this.#first(this.#inbound, buffer, offset, length, false);
   }
 
   flush(): void {
     this.#outbound.length = 0;
     this.#inbound.length = 0;
+    this.#outboundCompiled.length = 0;
+    this.#inboundCompiled.length = 0;
   }
-}
 
-function first(list: SpdEntry[], buffer: Uint8Array, offset: number, length: number, outbound: boolean): SpdEntry | null {
-  for (let i = 0; i < list.length; i++) {
-    const e = list[i];
-    if (matchesPacket(e.selector, buffer, offset, length, outbound)) {
-      e.hits++;
-      return e;
-    }
+  #compiledOf(list: SpdEntry[]): CompiledSelector[] {
+    return list === this.#outbound ? this.#outboundCompiled : this.#inboundCompiled;
   }
-  return null;
+
+  #first(list: SpdEntry[], buffer: Uint8Array, offset: number, length: number, outbound: boolean): SpdEntry | null {
+    const fields = this.#fields;
+    if (!fields.read(buffer, offset, length)) return null;
+    const compiled = outbound ? this.#outboundCompiled : this.#inboundCompiled;
+    for (let i = 0; i < list.length; i++) {
+      if (compiled[i].matches(fields, outbound)) {
+        const e = list[i];
+        e.hits++;
+        return e;
+      }
+    }
+    return null;
+  }
 }

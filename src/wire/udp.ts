@@ -58,8 +58,13 @@ export function udpChecksumOk(buffer: Uint8Array, ip: number, udp: number, lengt
   return onesComplementSum(buffer, udp, length, pseudoHeaderSum(buffer, ip, length, 17)) === 0xffff;
 }
 
-/** What arrived on the NAT-T port (RFC 3948 §2.2, §2.3): IKE behind a non-ESP marker, a keepalive, or ESP. */
-export type NatTPayload = 'ike' | 'keepalive' | 'esp' | 'invalid';
+/**
+ * What arrived on the NAT-T port (RFC 3948 §2.2, §2.3): IKE behind a non-ESP marker, a
+ * keepalive, or ESP. Numbers, not strings: this runs per packet, and on XS a string literal
+ * in runtime-parsed code allocates each time it is evaluated.
+ */
+export const NatTPayload = { INVALID: 0, ESP: 1, IKE: 2, KEEPALIVE: 3 } as const;
+export type NatTPayload = (typeof NatTPayload)[keyof typeof NatTPayload];
 
 /**
  * Classifies a UDP payload received on port 4500: a single 0xFF byte is a NAT-keepalive;
@@ -67,11 +72,11 @@ export type NatTPayload = 'ike' | 'keepalive' | 'esp' | 'invalid';
  * 8 bytes starts with a non-zero SPI and is ESP.
  */
 export function classifyNatT(buffer: Uint8Array, offset: number, length: number): NatTPayload {
-  if (length === 1 && buffer[offset] === 0xff) return 'keepalive';
+  if (length === 1 && buffer[offset] === 0xff) return NatTPayload.KEEPALIVE;
   if (length >= 4 && buffer[offset] === 0 && buffer[offset + 1] === 0 && buffer[offset + 2] === 0 && buffer[offset + 3] === 0) {
-    return length > 4 ? 'ike' : 'invalid';
+    return length > 4 ? NatTPayload.IKE : NatTPayload.INVALID;
   }
-  return length >= 8 ? 'esp' : 'invalid';
+  return length >= 8 ? NatTPayload.ESP : NatTPayload.INVALID;
 }
 
 /** The NAT-keepalive payload (RFC 3948 §2.3). */

@@ -6,7 +6,8 @@
 import { toHex } from '../../src/crypto/bytes.js';
 import { Pad } from '../../src/policy/pad.js';
 import { Sad } from '../../src/policy/sad.js';
-import { anySelector, matchesPacket, parseAddress, parseRange, selectorWithin, type Selector } from '../../src/policy/selector.js';
+import fc from 'fast-check';
+import { anySelector, CompiledSelector, matchesPacket, PacketFields, parseAddress, parseRange, selectorWithin, type Selector } from '../../src/policy/selector.js';
 import { Action, Spd } from '../../src/policy/spd.js';
 import { IpProtocol, writeIpv4Header, writeIpv6Header } from '../../src/wire/ip.js';
 import { equal, ok, throws } from '../assert.js';
@@ -132,4 +133,30 @@ test('PAD: a peer may claim only traffic inside what its entry allows', () => {
   ok(!pad.mayClaim('fqdn', 'sensor-8.example.org', selector('10.7.1.0/24', '192.0.2.10/32')), 'unknown peer');
   ok(!pad.mayClaim('rfc822', 'Sensor-7.example.org', selector('10.7.1.0/24', '192.0.2.10/32')), 'the type must match');
   ok(pad.mayClaim('ipv4', '198.51.100.2', selector('10.0.0.0/8', '0.0.0.0/0')));
+});
+
+test('the SPD\'s compiled selectors decide exactly as matchesPacket, on random selectors and packets (v4, v6, fragments, truncations)', () => {
+  // the SPD reads each packet once (PacketFields) and compares numbers (CompiledSelector);
+  // matchesPacket is the plain statement of RFC 4301 §4.4.1.1 and §7 they must agree with
+  const v4 = fc.tuple(fc.integer({ min: 9, max: 11 }), fc.integer({ min: 0, max: 3 })).map(([a, b]) => `${a}.${b}.0.${b}`);
+  const v6 = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 3 })).map(([a, b]) => `2001:db8:${a}::${b}`);
+  const prefix4 = fc.tuple(v4, fc.integer({ min: 6, max: 32 })).map(([a, n]) => `${a}/${n}`);
+  const prefix6 = fc.tuple(v6, fc.integer({ min: 30, max: 128 })).map(([a, n]) => `${a}/${n}`);
+  const ports = fc.oneof(fc.constant<[number, number]>([0, 65535]), fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 })).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]));
+  const protocol = fc.constantFrom(0, IpProtocol.TCP, IpProtocol.UDP, IpProtocol.ICMP, IpProtocol.ICMPV6, 50);
+  const selectorOf = (prefix: fc.Arbitrary<string>) => fc.record({ local: prefix, remote: prefix, protocol, localPorts: ports, remotePorts: ports })
+    .map((x) => ({ ...x, local: parseRange(x.local), remote: parseRange(x.remote) }) as Selector);
+  const packetOf = (address: fc.Arbitrary<string>) => fc.record({ src: address, dst: address, protocol: fc.constantFrom(IpProtocol.TCP, IpProtocol.UDP, IpProtocol.ICMP, IpProtocol.ICMPV6, 50), sport: fc.integer({ min: 0, max: 9 }), dport: fc.integer({ min: 0, max: 9 }) });
+  const fields = new PacketFields();
+  fc.assert(fc.property(
+    fc.oneof(fc.tuple(selectorOf(prefix4), packetOf(v4)), fc.tuple(selectorOf(prefix6), packetOf(v6)), fc.tuple(selectorOf(prefix4), packetOf(v6))),
+    fc.boolean(), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 48 }),
+    ([sel, pk], outbound, fragment, cut) => {
+      const p = packet(pk.src, pk.dst, pk.protocol, pk.sport, pk.dport);
+      if (p.length === 28 && fragment) p[7] = fragment; // a non-first IPv4 fragment (offset > 0)
+      const length = Math.min(p.length, cut);
+      const expected = matchesPacket(sel, p, 0, length, outbound);
+      fields.read(p, 0, length);
+      equal(new CompiledSelector(sel).matches(fields, outbound), expected, JSON.stringify({ pk, length, outbound, fragment }));
+    }), { numRuns: 3000 });
 });

@@ -6,7 +6,7 @@
 import { fromHex } from '../../src/crypto/bytes.js';
 import { internetChecksum, onesComplementSum } from '../../src/wire/checksum.js';
 import { checkIpv4, checkIpv6, IpProblem, IpProtocol, writeIpv4Header, writeIpv6Header } from '../../src/wire/ip.js';
-import { classifyNatT, NAT_KEEPALIVE, udpChecksumOk, writeUdpHeader } from '../../src/wire/udp.js';
+import { classifyNatT, NAT_KEEPALIVE, NatTPayload, udpChecksumOk, writeUdpHeader } from '../../src/wire/udp.js';
 import { equal, ok } from '../assert.js';
 import { test } from '../harness.js';
 
@@ -73,15 +73,15 @@ test('UDP: checksum zero on IPv4, computed and verified on IPv6; the internet ch
 });
 
 test('NAT-T port 4500 (RFC 3948 §2.2-§2.3): keepalive, IKE after the non-ESP marker, ESP, and junk', () => {
-  equal(classifyNatT(NAT_KEEPALIVE, 0, 1), 'keepalive');
-  equal(classifyNatT(Uint8Array.of(0xfe), 0, 1), 'invalid', 'one byte that is not 0xff');
-  equal(classifyNatT(fromHex('00000000' + '11'.repeat(28)), 0, 32), 'ike');
-  equal(classifyNatT(fromHex('00000000'), 0, 4), 'invalid', 'a marker with nothing after it');
-  equal(classifyNatT(fromHex('0000000011'), 0, 3), 'invalid', 'truncated marker');
-  equal(classifyNatT(fromHex('c0ffee0000000001' + '22'.repeat(20)), 0, 28), 'esp');
-  equal(classifyNatT(fromHex('c0ffee00000000'), 0, 7), 'invalid', 'shorter than an ESP header');
-  equal(classifyNatT(new Uint8Array(0), 0, 0), 'invalid', 'empty datagram');
+  equal(classifyNatT(NAT_KEEPALIVE, 0, 1), NatTPayload.KEEPALIVE);
+  equal(classifyNatT(Uint8Array.of(0xfe), 0, 1), NatTPayload.INVALID, 'one byte that is not 0xff');
+  equal(classifyNatT(fromHex('00000000' + '11'.repeat(28)), 0, 32), NatTPayload.IKE);
+  equal(classifyNatT(fromHex('00000000'), 0, 4), NatTPayload.INVALID, 'a marker with nothing after it');
+  equal(classifyNatT(fromHex('0000000011'), 0, 3), NatTPayload.INVALID, 'truncated marker');
+  equal(classifyNatT(fromHex('c0ffee0000000001' + '22'.repeat(20)), 0, 28), NatTPayload.ESP);
+  equal(classifyNatT(fromHex('c0ffee00000000'), 0, 7), NatTPayload.INVALID, 'shorter than an ESP header');
+  equal(classifyNatT(new Uint8Array(0), 0, 0), NatTPayload.INVALID, 'empty datagram');
   // offsets are honoured
   const b = fromHex('aaaa' + '00000000' + '33');
-  equal(classifyNatT(b, 2, 5), 'ike');
+  equal(classifyNatT(b, 2, 5), NatTPayload.IKE);
 });

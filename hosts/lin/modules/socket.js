@@ -8,6 +8,8 @@ function open(kind, port, address, protocol, target) @ "xs_lin_socket_open";
 function closeSocket(handle) @ "xs_lin_socket_close";
 function readSocket(handle, asString) @ "xs_lin_socket_read";
 function writeSocket(handle, ip, port, data) @ "xs_lin_socket_write";
+function readSocketInto(handle, buffer, offset) @ "xs_lin_socket_read_into";
+function writeSocketFrom(handle, ip, port, buffer, offset, length) @ "xs_lin_socket_write_from";
 
 export class Socket {
   #handle;
@@ -23,6 +25,21 @@ export class Socket {
   }
   read(type) {
     return readSocket(this.#handle, type === String);
+  }
+  /**
+   * An extension of this host (not in Moddable's socket): copies the datagram being delivered
+   * into `buffer` (a Uint8Array or ArrayBuffer) at `offset` and returns its length, so a
+   * receiver can reuse one buffer instead of allocating one per datagram.
+   */
+  readInto(buffer, offset = 0) {
+    return readSocketInto(this.#handle, buffer, offset);
+  }
+  /**
+   * The matching extension for sending: buffer[offset, offset+length) as one datagram to
+   * ip:port (UDP) or ip (RAW, `port` ignored).
+   */
+  writeFrom(ip, port, buffer, offset, length) {
+    writeSocketFrom(this.#handle, ip, this.#raw ? 0 : port, buffer, offset, length);
   }
   write(ip, port, data) {
     if (this.#raw) writeSocket(this.#handle, ip, 0, port);
