@@ -28,4 +28,8 @@ void xslin_deliver(xsMachine* the, xsSlot* target, int count, const char* addres
 /* process.c */
 void xslin_set_arguments(int argc, char** argv);
 
+/* files.c: a whole file, NUL-terminated (free() it), or NULL with *error set (EFBIG: larger
+   than limit) */
+char* xslin_read_whole_file(const char* path, size_t limit, size_t* size, int* error);
+
 #endif
