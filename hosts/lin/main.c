@@ -2,7 +2,12 @@
  * xs-ipsec-lin: the desktop simulator host. Runs one ES module on the XS engine with the
  * Moddable-compatible modules of this folder and the native crypto of hosts/native.
  *
- *   xs-ipsec-lin [--modules DIR]... [--heap-chunk BYTES] [--heap-slots COUNT] ENTRY.js [ARGS...]
+ *   xs-ipsec-lin [--modules DIR]... [--heap-chunk BYTES] [--heap-slots COUNT]
+ *                [--preferences DIR] ENTRY.js [ARGS...]
+ *
+ * --preferences DIR: where module "preference" keeps its values; the same as setting
+ *   XS_IPSEC_PREFERENCES=DIR (which child processes inherit). Default:
+ *   $XDG_STATE_HOME/xs-ipsec/preferences, else ~/.local/state/xs-ipsec/preferences.
  *
  * Exit status: 0 when the event loop runs out of work; the value given to exit() from
  * "lin/process"; 1 after any uncaught exception, unhandled rejection, failed import or
@@ -15,7 +20,13 @@ extern void xslin_install_globals(txMachine* the);
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: xs-ipsec-lin [--modules DIR]... [--heap-chunk BYTES] [--heap-slots COUNT] ENTRY.js [ARGS...]\n");
+	fprintf(stderr,
+		"usage: xs-ipsec-lin [--modules DIR]... [--heap-chunk BYTES] [--heap-slots COUNT]\n"
+		"                    [--preferences DIR] ENTRY.js [ARGS...]\n"
+		"  --modules DIR       where bare module names (\"timer\", \"preference\") are looked up\n"
+		"  --preferences DIR   where module \"preference\" keeps its values (same as\n"
+		"                      XS_IPSEC_PREFERENCES=DIR; default $XDG_STATE_HOME/xs-ipsec/preferences,\n"
+		"                      else ~/.local/state/xs-ipsec/preferences)\n");
 }
 
 int main(int argc, char* argv[])
@@ -43,6 +54,8 @@ int main(int argc, char* argv[])
 			creation.initialChunkSize = atoi(argv[++argi]);
 		else if (!strcmp(argv[argi], "--heap-slots") && argi + 1 < argc)
 			creation.initialHeapCount = atoi(argv[++argi]);
+		else if (!strcmp(argv[argi], "--preferences") && argi + 1 < argc)
+			setenv("XS_IPSEC_PREFERENCES", argv[++argi], 1);
 		else if (!strcmp(argv[argi], "--help") || !strcmp(argv[argi], "-h")) {
 			usage();
 			return 0;
