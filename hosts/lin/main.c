@@ -3,8 +3,10 @@
  * Moddable-compatible modules of this folder and the native crypto of hosts/native.
  *
  *   xs-ipsec-lin [--modules DIR]... [--heap-chunk BYTES] [--heap-slots COUNT]
- *                [--preferences DIR] ENTRY.js [ARGS...]
+ *                [--config FILE] [--preferences DIR] ENTRY.js [ARGS...]
  *
+ * --config FILE: the JSON object that module "mc/config" exports (deeply frozen), as the
+ *   manifest's "config" is on a device; {} without it. Parsed before ENTRY runs (config.c).
  * --preferences DIR: where module "preference" keeps its values; the same as setting
  *   XS_IPSEC_PREFERENCES=DIR (which child processes inherit). Default:
  *   $XDG_STATE_HOME/xs-ipsec/preferences, else ~/.local/state/xs-ipsec/preferences.
@@ -22,8 +24,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: xs-ipsec-lin [--modules DIR]... [--heap-chunk BYTES] [--heap-slots COUNT]\n"
-		"                    [--preferences DIR] ENTRY.js [ARGS...]\n"
+		"                    [--config FILE] [--preferences DIR] ENTRY.js [ARGS...]\n"
 		"  --modules DIR       where bare module names (\"timer\", \"preference\") are looked up\n"
+		"  --config FILE       JSON object exported by module \"mc/config\" (default {})\n"
 		"  --preferences DIR   where module \"preference\" keeps its values (same as\n"
 		"                      XS_IPSEC_PREFERENCES=DIR; default $XDG_STATE_HOME/xs-ipsec/preferences,\n"
 		"                      else ~/.local/state/xs-ipsec/preferences)\n");
@@ -47,6 +50,7 @@ int main(int argc, char* argv[])
 		0,			/* staticSize */
 	};
 	xsMachine* machine;
+	const char* config = NULL;
 	for (argi = 1; argi < argc; argi++) {
 		if (!strcmp(argv[argi], "--modules") && argi + 1 < argc)
 			xslin_add_module_directory(argv[++argi]);
@@ -54,6 +58,8 @@ int main(int argc, char* argv[])
 			creation.initialChunkSize = atoi(argv[++argi]);
 		else if (!strcmp(argv[argi], "--heap-slots") && argi + 1 < argc)
 			creation.initialHeapCount = atoi(argv[++argi]);
+		else if (!strcmp(argv[argi], "--config") && argi + 1 < argc)
+			config = argv[++argi];
 		else if (!strcmp(argv[argi], "--preferences") && argi + 1 < argc)
 			setenv("XS_IPSEC_PREFERENCES", argv[++argi], 1);
 		else if (!strcmp(argv[argi], "--help") || !strcmp(argv[argi], "-h")) {
@@ -82,6 +88,8 @@ int main(int argc, char* argv[])
 	xsBeginHost(machine);
 	{
 		xslin_install_globals(the);
+		if (config)
+			xslin_load_config(the, config);
 		xslin_run_entry(the, argv[argi]);
 		xslin_run_loop(the);
 	}

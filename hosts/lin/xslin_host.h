@@ -32,4 +32,7 @@ void xslin_set_arguments(int argc, char** argv);
    than limit) */
 char* xslin_read_whole_file(const char* path, size_t limit, size_t* size, int* error);
 
+/* config.c: parses `--config FILE` for "mc/config"; exits with status 2 when it cannot */
+void xslin_load_config(xsMachine* the, const char* path);
+
 #endif
