@@ -66,11 +66,28 @@ export async function runProgram(argv: string[], timeoutMs = 60_000): Promise<{ 
   return (await import('lin/process')).run(argv);
 }
 
-/** Runs the XS host (build/lin/release/xs-ipsec-lin) on a module, to completion. */
-export async function runXsHost(args: string[]): Promise<{ status: number; output: string }> {
+/** The XS host (build/lin/release/xs-ipsec-lin) with its module directory: the start of a command line. */
+export async function xsHostCommand(): Promise<string[]> {
   const root = testDirectory.replace(/\/js\/test$/, '');
   const host = engine === 'node' ? `${root}/lin/release/xs-ipsec-lin` : (await import('lin/process')).execPath();
-  return runProgram([host, '--modules', `${root}/xs-modules`, ...args]);
+  return [host, '--modules', `${root}/xs-modules`];
+}
+
+/** Runs the XS host on a module, to completion. */
+export async function runXsHost(args: string[]): Promise<{ status: number; output: string }> {
+  return runProgram([...await xsHostCommand(), ...args]);
+}
+
+/** Runs fn with a new empty directory under /tmp, removed afterwards. */
+export async function withTemporaryDirectory(fn: (path: string) => Promise<void>): Promise<void> {
+  const made = await runProgram(['mktemp', '-d', '/tmp/xs-ipsec-test-XXXXXX']);
+  if (made.status !== 0) throw new Error(`mktemp: ${made.output}`);
+  const path = made.output.trim();
+  try {
+    await fn(path);
+  } finally {
+    await runProgram(['rm', '-rf', path]);
+  }
 }
 
 /** Loads a JSON vector file compiled to an ES module by scripts/setup.mjs (test/vectors/<path>.json). */

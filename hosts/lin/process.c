@@ -3,7 +3,8 @@
  *   - globals `trace` (Moddable: prints its arguments, no newline added) and `console`
  *     (log/info/debug on stdout, warn/error on stderr, arguments joined by spaces);
  *   - module "instrumentation" (Moddable-compatible names: XS heap and GC figures);
- *   - module "lin/process": argv, exit, getenv, gc. Only the simulator has these.
+ *   - module "lin/process": argv, exit, getenv, gc, now, execPath, run (its file functions are
+ *     in files.c). Only the simulator has these.
  */
 #include "xsAll.h"
 #include "xslin_host.h"
@@ -292,29 +293,4 @@ void xs_lin_run(txMachine* the)
 	mxDefineID(fxID(the, "output"), XS_NO_FLAG, XS_GET_ONLY);
 	mxPop();
 	c_free(output);
-}
-
-/* readFile(path) -> string: a configuration file (UTF-8 text, at most 1 MiB) */
-void xs_lin_read_file(txMachine* the)
-{
-	txString path = fxToString(the, mxArgv(0));
-	FILE* file = fopen(path, "rb");
-	char* text;
-	size_t size;
-	if (!file)
-		mxUnknownError("cannot open %s: %s", path, strerror(errno));
-	text = c_malloc(1024 * 1024 + 1);
-	if (!text) {
-		fclose(file);
-		fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
-	}
-	size = fread(text, 1, 1024 * 1024 + 1, file);
-	fclose(file);
-	if (size > 1024 * 1024) {
-		c_free(text);
-		mxRangeError("%s is larger than 1 MiB", path);
-	}
-	text[size] = 0;
-	fxCopyStringC(the, mxResult, text);
-	c_free(text);
 }

@@ -33,4 +33,11 @@ uint8_t* xslin_buffer_range(xsMachine* the, xsSlot* slot, xsIntegerValue offset,
 /* process.c */
 void xslin_set_arguments(int argc, char** argv);
 
+/* files.c: a whole file, NUL-terminated (free() it), or NULL with *error set (EFBIG: larger
+   than limit) */
+char* xslin_read_whole_file(const char* path, size_t limit, size_t* size, int* error);
+
+/* config.c: parses `--config FILE` for "mc/config"; exits with status 2 when it cannot */
+void xslin_load_config(xsMachine* the, const char* path);
+
 #endif
