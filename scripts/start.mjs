@@ -13,7 +13,7 @@
  * rest.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { JS_OUT, ROOT, setup, XS_HOST, XS_MODULES } from './setup.mjs';
 
@@ -42,7 +42,7 @@ const children = [];
 function cleanup() {
   for (const child of children) child.kill('SIGTERM');
   for (const site of sites) spawnSync('ip', ['netns', 'del', site.ns]);
-  for (const site of sites) rmSync(`/tmp/${site.ns}.json`, { force: true });
+  for (const site of sites) rmSync(`/tmp/${site.ns}.preferences`, { recursive: true, force: true });
 }
 process.on('SIGINT', () => {
   say('stopping: removing the namespaces');
@@ -58,9 +58,11 @@ try {
     ip('-n', site.ns, 'link', 'set', 'lo', 'up');
     ip('-n', site.ns, 'addr', 'add', site.address, 'dev', site.veth);
     ip('-n', site.ns, 'link', 'set', site.veth, 'up');
-    writeFileSync(`/tmp/${site.ns}.json`, readFileSync(join(ROOT, site.config)));
-    say(`starting the gateway in ${site.ns} with ${site.config}: TUN xsipsec0 ${site.lan}, static SAs, AES-128-GCM`);
-    const child = spawn('ip', ['netns', 'exec', site.ns, XS_HOST, '--modules', XS_MODULES, join(JS_OUT, 'hosts/lin/gateway-main.js'), `/tmp/${site.ns}.json`],
+    say(`starting the gateway in ${site.ns} with ${site.config} built in (mc/config): TUN xsipsec0 ${site.lan}, static SAs, AES-128-GCM`);
+    // as on a device: the built-in document (--config feeds mc/config), and a Preference
+    // store of the site's own in which nothing is provisioned
+    const child = spawn('ip', ['netns', 'exec', site.ns, XS_HOST, '--modules', XS_MODULES, '--config', join(ROOT, site.config),
+      '--preferences', `/tmp/${site.ns}.preferences`, join(JS_OUT, 'hosts/lin/gateway-main.js')],
       { stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(child);
   }

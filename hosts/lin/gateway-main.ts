@@ -1,5 +1,8 @@
 /**
- * The gateway in the simulator: xs-ipsec-lin ... gateway-main.js CONFIG.json
+ * The gateway in the simulator:
+ *   xs-ipsec-lin ... gateway-main.js CONFIG.json      the document in a file (`xs-ipsec run`);
+ *   xs-ipsec-lin --config FILE ... gateway-main.js    as on the device: the built-in document
+ *       (mc/config) unless one is provisioned in Preference (hosts/moddable/device-config.ts).
  * Reads the configuration, creates the tunnel interface (a TUN device) with its address,
  * MTU and routes, installs the static SAs and policies through PF_KEY, and runs until killed.
  * Logs what it does on stdout; every problem in the configuration is reported with its path.
@@ -8,7 +11,8 @@
  * inside the gateway's network namespace) answers `xs-ipsec status` and `xs-ipsec reload`:
  *   "status" -> JSON: counters, SAs with their packets, bytes and drops, policies, XS memory
  *               (read right after a collection);
- *   "reload" -> re-reads CONFIG.json and replaces SAs and policies, or reports the problems.
+ *   "reload" -> re-reads the document (the file, or Preference then mc/config) and replaces SAs
+ *               and policies, or reports the problems.
  */
 import { Socket } from 'socket';
 import { argv, gc, readFile, run } from 'lin/process';
@@ -23,12 +27,13 @@ import { Spd } from '../../src/policy/spd.js';
 import { NativeCrypto } from '../moddable/crypto-native.js';
 import { ModdableHost } from '../moddable/host.js';
 import { xsMemory } from '../moddable/memory.js';
+import { loadDeviceConfig } from '../moddable/device-config.js';
 
 declare function trace(...args: unknown[]): void;
 
 const path = argv()[1];
-if (!path) throw new Error('usage: gateway-main.js CONFIG.json');
-const load = (): GatewayConfig => validateGatewayConfig(JSON.parse(readFile(path)));
+const readDocument = (): unknown => (path ? JSON.parse(readFile(path)) : loadDeviceConfig());
+const load = (): GatewayConfig => validateGatewayConfig(readDocument());
 const config = load();
 const crypto = new NativeCrypto();
 
@@ -68,7 +73,7 @@ function status(): string {
 }
 
 type ControlSocket = { callback: (message: number, count?: number, address?: string, port?: number) => void; read(t: typeof String): string; write(ip: string, port: number, data: ArrayBuffer): void };
-const control = new (Socket as unknown as new (o: object) => ControlSocket)({ kind: 'UDP', port: (JSON.parse(readFile(path)) as { control?: { port?: number } }).control?.port ?? 4510 });
+const control = new (Socket as unknown as new (o: object) => ControlSocket)({ kind: 'UDP', port: (readDocument() as { control?: { port?: number } }).control?.port ?? 4510 });
 control.callback = (message, _count, address, port) => {
   if (message !== 2 || address !== '127.0.0.1') return; // loopback only
   const command = control.read(String).trim();

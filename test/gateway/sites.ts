@@ -12,7 +12,7 @@ export const REPO = BUILD.replace(/\/build$/, '');
 export function twoSites(prefix: string, id: number, showLogs = false): string {
   return `
 A=${prefix}a${id}; B=${prefix}b${id}
-cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; ${showLogs ? 'echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log;' : ''} ip netns del $A; ip netns del $B; rm -f /tmp/$A.* /tmp/$B.*; }
+cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; ${showLogs ? 'echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log;' : ''} ip netns del $A; ip netns del $B; rm -rf /tmp/$A.* /tmp/$B.*; }
 trap cleanup EXIT; trap "exit 1" INT TERM
 ip netns add $A && ip netns add $B || exit 90
 ip link add ${prefix}va${id} netns $A type veth peer name ${prefix}vb${id} netns $B || exit 91
@@ -22,6 +22,8 @@ ip -n $B addr add 192.0.2.2/24 dev ${prefix}vb${id}; ip -n $B link set ${prefix}
 `;
 }
 
+/** `config` is a file for gateway-main.js, or host options (`--config FILE ...`: the device way). */
 export function start(ns: string, config: string): string {
-  return `ip netns exec ${ns} ${BUILD}/lin/release/xs-ipsec-lin --modules ${BUILD}/xs-modules ${BUILD}/js/hosts/lin/gateway-main.js ${config} > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
+  const [options, file] = config.startsWith('--') ? [config, ''] : ['', config];
+  return `ip netns exec ${ns} ${BUILD}/lin/release/xs-ipsec-lin --modules ${BUILD}/xs-modules ${options} ${BUILD}/js/hosts/lin/gateway-main.js ${file} > /tmp/${ns}.log 2>&1 & echo $! > /tmp/${ns}.pid`;
 }
