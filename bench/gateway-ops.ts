@@ -27,9 +27,12 @@ class CaptureHost implements Host {
   now(): number {
     return 0;
   }
-  sendEsp(): void {}
-  sendUdp(_address: string, _port: number, buffer: Uint8Array, offset: number, length: number): void {
+  sendEsp(): boolean {
+    return true;
+  }
+  sendUdp(_address: string, _port: number, buffer: Uint8Array, offset: number, length: number): boolean {
     if (this.sent.length === 0) this.sent = buffer.slice(offset, offset + length);
+    return true;
   }
   deliver(): void {
     this.delivered++;

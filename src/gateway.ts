@@ -11,6 +11,13 @@
  * The host reads the tunnel interface straight into `outboundBuffer` at `OUTBOUND_OFFSET`
  * (headroom for the outer headers in front) and calls `outbound(length)`.
  *
+ * Path MTU (RFC 4301 §8): each outbound SA carries the path MTU toward its peer (the
+ * configured one, lowered by ICMP "fragmentation needed" from routers on the way, RFC 4301
+ * §8.2.1, and raised back after PMTU_AGING_MS, §8.2.2). An inner packet that would not fit
+ * once sealed is answered, when it may not be fragmented (IPv4 DF, or IPv6), with an ICMP
+ * "too big" carrying the MTU that fits, through the tunnel interface to its sender (§8.1);
+ * an IPv4 packet that may be fragmented is sealed and its outer packet fragmented on the way.
+ *
  * Not yet: transport-mode SAs over UDP encapsulation inbound (the outer IP header is not in
  * the UDP payload), IPv6 outer headers (Moddable's RAW sockets are IPv4 only), IKE.
  */
@@ -19,10 +26,31 @@ import { EspSa, SEAL_HEADROOM, SEAL_TAILROOM, type Packet } from './esp/sa.js';
 import type { PfKeyEngine } from './policy/pfkey-engine.js';
 import { Action, type Spd } from './policy/spd.js';
 import { classifyNatT, NatTPayload } from './wire/udp.js';
+import { IPV4_MINIMUM_MTU, readTooBig, writeTooBig } from './wire/icmp.js';
+import { IpProtocol } from './wire/ip.js';
 
 export const OUTBOUND_OFFSET = SEAL_HEADROOM;
 /** the largest inner packet the gateway takes (the tunnel interface's MTU must not exceed it) */
 export const MAX_INNER_PACKET = 2048;
+
+/** RFC 1191 §6.3 / RFC 4301 §8.2.2: try the configured path MTU again after ten minutes */
+export const PMTU_AGING_MS = 10 * 60 * 1000;
+/**
+ * The lowest path MTU an ICMP message may set (Linux's min_pmtu is 552): the messages are
+ * not authenticated (RFC 4301 §8.2.1), and a forged one must not shrink packets to nothing.
+ */
+export const MINIMUM_PATH_MTU = 576;
+/** RFC 4443 §2.4(f), RFC 1812 §4.3.2.8: ICMP errors we originate are rate-limited */
+export const ICMP_ERRORS_PER_SECOND = 10;
+/** RFC 1191 §7: the plateaus to guess from when a router announces no MTU (an RFC 792 one) */
+const MTU_PLATEAUS = [32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, IPV4_MINIMUM_MTU];
+
+export interface GatewayOptions {
+  /** the path MTU toward the peers, before any ICMP lowers it (default 1500) */
+  pathMtu?: number;
+  /** our address on the tunnel interface (4 or 16 bytes): the source of the ICMP errors we send */
+  tunnelAddress?: Uint8Array;
+}
 
 /** What happened to packets, by reason (numbers counted in place, read for status output). */
 export class GatewayCounters {
@@ -36,6 +64,12 @@ export class GatewayCounters {
   inboundNotEsp = 0; // too short, or not IPv4 carrying ESP
   inboundOpenFailed = 0; // see the SA's own drop counters
   inboundPolicyMismatch = 0; // RFC 4301 §5.2
+  outboundTooBig = 0; // did not fit the SA's path MTU and may not be fragmented: ICMP sent
+  outboundSendFailed = 0; // the host could not send (no route, no buffer space)
+  icmpTooBigSent = 0;
+  icmpRateLimited = 0; // "too big" errors not sent (rate limit)
+  icmpPathMtuLowered = 0; // RFC 4301 §8.2.1: an SA's path MTU lowered by a router's ICMP
+  icmpIgnored = 0; // ICMP not about one of our SAs, not lowering anything, or malformed
   inboundKeepalives = 0;
   inboundIke = 0; // IKE on port 4500 (the IKE engine is not wired yet)
 }
@@ -53,11 +87,22 @@ export class Gateway {
   readonly #inbound: Packet = { buffer: this.outboundBuffer, offset: 0, length: 0 };
   /** remote addresses of outbound SAs, as text for the host, made once per SA */
   readonly #remote = new Map<EspSa, string>();
+  readonly #pathMtu: number;
+  readonly #tunnelAddress: Uint8Array;
+  /** SAs whose path MTU an ICMP message lowered, and when */
+  readonly #lowered = new Map<EspSa, number>();
+  /** ICMP errors we may still send in the current second, and when that second started */
+  #icmpBudget = ICMP_ERRORS_PER_SECOND;
+  #icmpSecond = 0;
+  /** where ICMP errors are written before they are delivered */
+  readonly #icmpBuffer = new Uint8Array(1280);
 
-  constructor(host: Host, spd: Spd, keys: PfKeyEngine) {
+  constructor(host: Host, spd: Spd, keys: PfKeyEngine, options: GatewayOptions = {}) {
     this.#host = host;
     this.#spd = spd;
     this.#keys = keys;
+    this.#pathMtu = options.pathMtu ?? 1500;
+    this.#tunnelAddress = options.tunnelAddress ?? new Uint8Array(4);
   }
 
   /** Replaces the policies and SAs at once (a configuration reload); counters carry on. */
@@ -65,6 +110,7 @@ export class Gateway {
     this.#spd = spd;
     this.#keys = keys;
     this.#remote.clear();
+    this.#lowered.clear();
     this.acquires.length = 0;
   }
 
@@ -91,6 +137,8 @@ export class Gateway {
       if (!this.acquires.includes(entry.name)) this.acquires.push(entry.name);
       return;
     }
+    if (sa.pathMtu === 0) sa.setPathMtu(this.#pathMtu);
+    if (length > sa.maxInnerLength && this.#tooBig(buffer, length, sa)) return;
     const packet = this.#packet;
     packet.offset = OUTBOUND_OFFSET;
     packet.length = length;
@@ -102,12 +150,109 @@ export class Gateway {
     const remote = this.#remoteOf(sa, buffer, packet.offset);
     const header = (buffer[packet.offset] & 15) * 4;
     const encapsulation = sa.encapsulation;
+    let sent: boolean;
     if (encapsulation) {
       const udp = packet.offset + header + 8;
-      this.#host.sendUdp(remote, encapsulation.remotePort, buffer, udp, packet.offset + packet.length - udp);
+      sent = this.#host.sendUdp(remote, encapsulation.remotePort, buffer, udp, packet.offset + packet.length - udp);
     } else {
       const esp = packet.offset + header;
-      this.#host.sendEsp(remote, buffer, esp, packet.offset + packet.length - esp);
+      sent = this.#host.sendEsp(remote, buffer, esp, packet.offset + packet.length - esp);
+    }
+    if (!sent) c.outboundSendFailed++;
+  }
+
+  /**
+   * RFC 4301 §8.1: an inner packet too big for the SA's path. True when it was refused (with
+   * an ICMP "too big" to its sender, rate permitting); false when it may go on to be sealed
+   * (IPv4 without DF: the outer packet is fragmented).
+   */
+  #tooBig(buffer: Uint8Array, length: number, sa: EspSa): boolean {
+    const version = buffer[OUTBOUND_OFFSET] >> 4;
+    if (version === 4 && (buffer[OUTBOUND_OFFSET + 6] & 0x40) === 0) return false; // DF clear
+    const c = this.counters;
+    c.outboundTooBig++;
+    const now = this.#host.now();
+    if (now - this.#icmpSecond >= 1000) {
+      this.#icmpSecond = now;
+      this.#icmpBudget = ICMP_ERRORS_PER_SECOND;
+    }
+    if (this.#icmpBudget === 0) {
+      c.icmpRateLimited++;
+      return true;
+    }
+    const n = writeTooBig(this.#icmpBuffer, 0, buffer, OUTBOUND_OFFSET, length, this.#tunnelAddress, sa.maxInnerLength);
+    if (n > 0) {
+      this.#icmpBudget--;
+      c.icmpTooBigSent++;
+      this.#host.deliver(this.#icmpBuffer, 0, n);
+    }
+    return true;
+  }
+
+  /**
+   * An ICMP message from the network, its IPv4 header first (a RAW ICMP socket's view). A
+   * "fragmentation needed" about one of our outer packets lowers the path MTU of the
+   * outbound SAs it concerns (RFC 4301 §8.2.1): the quoted packet must have gone from our
+   * tunnel endpoint to the SA's peer, carrying the SA's SPI (ESP) or its NAT-T ports (UDP).
+   */
+  inboundIcmp(buffer: Uint8Array, offset: number, length: number): void {
+    const c = this.counters;
+    const report = readTooBig(buffer, offset, length);
+    if (!report) {
+      c.icmpIgnored++;
+      return;
+    }
+    const q = report.quoted;
+    const quotedHeader = (buffer[q] & 15) * 4;
+    const protocol = buffer[q + 9];
+    const next = q + quotedHeader;
+    let mtu = report.mtu;
+    if (mtu < IPV4_MINIMUM_MTU) {
+      // RFC 1191 §7: no MTU announced; the plateau below the size of the packet that failed
+      const failed = (buffer[q + 2] << 8) | buffer[q + 3];
+      mtu = IPV4_MINIMUM_MTU;
+      for (const plateau of MTU_PLATEAUS) {
+        if (plateau < failed) {
+          mtu = plateau;
+          break;
+        }
+      }
+    }
+    mtu = Math.max(mtu, MINIMUM_PATH_MTU);
+    let lowered = false;
+    for (const sa of this.#keys.all()) {
+      if (!(sa instanceof EspSa) || !sa.outbound) continue;
+      const a = sa.tunnelAddresses;
+      if (!a || a.length !== 8) continue; // IPv4 endpoints (ICMP here is ICMPv4)
+      let same = true;
+      for (let i = 0; i < 8 && same; i++) same = a[i] === buffer[q + 12 + i];
+      if (!same) continue;
+      const e = sa.encapsulation;
+      if (protocol === IpProtocol.ESP) {
+        if (e || ((buffer[next] << 24) | (buffer[next + 1] << 16) | (buffer[next + 2] << 8) | buffer[next + 3]) >>> 0 !== sa.spi) continue;
+      } else if (protocol === IpProtocol.UDP) {
+        if (!e || ((buffer[next] << 8) | buffer[next + 1]) !== e.localPort || ((buffer[next + 2] << 8) | buffer[next + 3]) !== e.remotePort) continue;
+      } else {
+        continue;
+      }
+      const current = sa.pathMtu || this.#pathMtu;
+      if (mtu >= current) continue; // only routers' reports that lower it (RFC 1191 §6.3 raises by aging)
+      sa.setPathMtu(mtu);
+      this.#lowered.set(sa, this.#host.now());
+      lowered = true;
+    }
+    if (lowered) c.icmpPathMtuLowered++;
+    else c.icmpIgnored++;
+  }
+
+  /** Timers: path MTUs lowered by ICMP go back to the configured one after PMTU_AGING_MS (RFC 4301 §8.2.2). */
+  tick(): void {
+    const now = this.#host.now();
+    for (const [sa, when] of this.#lowered) {
+      if (now - when >= PMTU_AGING_MS) {
+        sa.setPathMtu(this.#pathMtu);
+        this.#lowered.delete(sa);
+      }
     }
   }
 

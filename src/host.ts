@@ -6,10 +6,10 @@
 export interface Host {
   /** monotonic milliseconds */
   now(): number;
-  /** an ESP packet (from its ESP header) to `address` as IP protocol 50 */
-  sendEsp(address: string, buffer: Uint8Array, offset: number, length: number): void;
-  /** a UDP datagram (UDP-encapsulated ESP, keepalives) from our NAT-T port to address:port */
-  sendUdp(address: string, port: number, buffer: Uint8Array, offset: number, length: number): void;
+  /** an ESP packet (from its ESP header) to `address` as IP protocol 50; false when it could not be sent */
+  sendEsp(address: string, buffer: Uint8Array, offset: number, length: number): boolean;
+  /** a UDP datagram (UDP-encapsulated ESP, keepalives) from our NAT-T port to address:port; false when it could not be sent */
+  sendUdp(address: string, port: number, buffer: Uint8Array, offset: number, length: number): boolean;
   /** an inner packet for the tunnel interface (the host's IP stack) */
   deliver(buffer: Uint8Array, offset: number, length: number): void;
 }

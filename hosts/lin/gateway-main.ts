@@ -17,7 +17,9 @@
 import { Socket } from 'socket';
 import { argv, gc, readFile, run } from 'lin/process';
 import { Tun } from 'lin/tun';
-import { validateGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.js';
+import { sizeTunnelMtu, validateGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.js';
+import { parseAddress } from '../../src/policy/selector.js';
+import Timer from 'timer';
 import { ACTION_NAMES } from '../../src/policy/spd.js';
 import { EspSa } from '../../src/esp/sa.js';
 import { Gateway } from '../../src/gateway.js';
@@ -46,20 +48,39 @@ function keying(c: GatewayConfig): { engine: PfKeyEngine; spd: Spd } {
   return { engine, spd };
 }
 
+/** What the outbound ESP SAs of a configuration can carry once sealed on the configured path. */
+function innerLimits(c: GatewayConfig, engine: PfKeyEngine): number[] {
+  const limits: number[] = [];
+  for (const sa of engine.all()) {
+    if (!(sa instanceof EspSa) || !sa.outbound || sa.mode !== 'tunnel') continue;
+    sa.setPathMtu(c.tunnel.pathMtu);
+    limits.push(sa.maxInnerLength);
+  }
+  return limits;
+}
+
+let current = keying(config);
+const sized = sizeTunnelMtu(config, innerLimits(config, current.engine));
+if (sized.warning) trace(`xs-ipsec: warning: ${sized.warning}\n`);
 const tun = new Tun({ name: config.tunnel.name });
 for (const command of [
   ['ip', 'addr', 'add', config.tunnel.address, 'dev', tun.name],
-  ['ip', 'link', 'set', tun.name, 'mtu', String(config.tunnel.mtu), 'up'],
+  ['ip', 'link', 'set', tun.name, 'mtu', String(sized.mtu), 'up'],
   ...config.tunnel.routes.map((route) => ['ip', 'route', 'add', route, 'dev', tun.name]),
+  // The gateway answers packets too big for an SA with ICMP from its tunnel address (RFC 4301
+  // §8.1). On a device that reaches other hosts; in the simulator the sender may be this very
+  // kernel, which drops packets from its own address unless told to accept them.
+  ['sysctl', '-qw', `net.ipv4.conf.${tun.name}.accept_local=1`],
 ]) {
   const r = run(command);
   if (r.status !== 0) throw new Error(`${command.join(' ')}: ${r.output}`);
 }
-let current = keying(config);
-const host = new ModdableHost(tun);
-const gateway = new Gateway(host, current.spd, current.engine);
+const host = new ModdableHost(tun, undefined, true);
+const tunnelAddress = parseAddress(config.tunnel.address.slice(0, config.tunnel.address.indexOf('/')));
+const gateway = new Gateway(host, current.spd, current.engine, { pathMtu: config.tunnel.pathMtu, tunnelAddress });
 host.attach(gateway);
-trace(`xs-ipsec: gateway up on ${tun.name} (${config.tunnel.address}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies\n`);
+Timer.repeat(() => gateway.tick(), 1000);
+trace(`xs-ipsec: gateway up on ${tun.name} (${config.tunnel.address}, MTU ${sized.mtu}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies\n`);
 
 function status(): string {
   const sas = (load().sas).map((sa) => {

@@ -37,14 +37,22 @@ export class ModdableHost implements Host {
   readonly #tunnel: TunnelInterface;
   readonly #udp: SocketLike;
   readonly #raw: SocketLike;
+  readonly #icmp: SocketLike | null;
   readonly #start = Date.now();
   readonly #received = new Uint8Array(RECEIVE_BUFFER_SIZE);
 
-  constructor(tunnel: TunnelInterface, udpPort = NAT_T_PORT) {
+  /**
+   * `icmp`: also read ICMP (a RAW protocol-1 socket) for routers' "fragmentation needed"
+   * about our packets (RFC 4301 §8.2.1). On Linux a raw socket gets a copy of each ICMP
+   * packet and the kernel still answers pings; on lwIP a RAW PCB that keeps a packet takes
+   * it from lwIP's own ICMP, so the device decides this per board (issue 6).
+   */
+  constructor(tunnel: TunnelInterface, udpPort = NAT_T_PORT, icmp = false) {
     this.#tunnel = tunnel;
     const S = Socket as unknown as new (options: object) => SocketLike;
     this.#udp = new S({ kind: 'UDP', port: udpPort });
     this.#raw = new S({ kind: 'RAW', protocol: 50 });
+    this.#icmp = icmp ? new S({ kind: 'RAW', protocol: 1 }) : null;
   }
 
   /** Connects the sockets and the tunnel interface to a gateway. */
@@ -56,6 +64,13 @@ export class ModdableHost implements Host {
     const raw = this.#raw;
     const udp = this.#udp;
     const received = this.#received;
+    const icmp = this.#icmp;
+    if (icmp) {
+      // rare, and not on the data path: read the Moddable way
+      icmp.callback = (message) => {
+        if (message === 2) this.#readNew(icmp, (data) => gateway.inboundIcmp(data, 0, data.length));
+      };
+    }
     if (raw.readInto && udp.readInto) {
       raw.callback = (message, count) => {
         if (message !== 2) return;
@@ -86,16 +101,29 @@ export class ModdableHost implements Host {
     return Date.now() - this.#start;
   }
 
-  sendEsp(address: string, buffer: Uint8Array, offset: number, length: number): void {
+  // A send that fails (no route, no buffer space, a packet the stack refuses) throws in
+  // Moddable's socket as in ours: caught here, so that it is a counted drop, not the end of
+  // the callback that was sealing.
+  sendEsp(address: string, buffer: Uint8Array, offset: number, length: number): boolean {
     const raw = this.#raw;
-    if (raw.writeFrom) raw.writeFrom(address, 0, buffer, offset, length);
-    else raw.write(address, buffer.subarray(offset, offset + length));
+    try {
+      if (raw.writeFrom) raw.writeFrom(address, 0, buffer, offset, length);
+      else raw.write(address, buffer.subarray(offset, offset + length));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  sendUdp(address: string, port: number, buffer: Uint8Array, offset: number, length: number): void {
+  sendUdp(address: string, port: number, buffer: Uint8Array, offset: number, length: number): boolean {
     const udp = this.#udp;
-    if (udp.writeFrom) udp.writeFrom(address, port, buffer, offset, length);
-    else udp.write(address, port, buffer.subarray(offset, offset + length));
+    try {
+      if (udp.writeFrom) udp.writeFrom(address, port, buffer, offset, length);
+      else udp.write(address, port, buffer.subarray(offset, offset + length));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   deliver(buffer: Uint8Array, offset: number, length: number): void {
@@ -105,5 +133,6 @@ export class ModdableHost implements Host {
   close(): void {
     this.#udp.close();
     this.#raw.close();
+    this.#icmp?.close();
   }
 }

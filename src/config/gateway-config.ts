@@ -10,7 +10,12 @@ import { validateManualKeying } from './manual-keying.js';
 import { array, ConfigError, integer, object, optional, parses, string, validate, type Problem } from './validate.js';
 
 export interface GatewayConfig {
-  tunnel: { name: string; address: string; mtu: number; routes: string[] };
+  /**
+   * mtu: the tunnel interface's MTU; when absent, the largest inner packet every outbound
+   * SA can carry once sealed on a path of pathMtu (hosts size it: sizeTunnelMtu).
+   * pathMtu: the path MTU toward the peers (RFC 4301 §8), 1500 unless set.
+   */
+  tunnel: { name: string; address: string; mtu?: number; pathMtu: number; routes: string[] };
   localAddresses: string[];
   sas: StaticSa[];
   policies: StaticPolicy[];
@@ -20,7 +25,8 @@ const shape = object({
   tunnel: object({
     name: string('an interface name of 1 to 15 characters', (s) => s.length > 0 && s.length <= 15),
     address: string('an address with its prefix, e.g. 10.1.0.1/16', (s) => s.includes('/') && parses(parseRange)(s)),
-    mtu: optional(integer(576, 2000, 'an MTU from 576 to 2000'), 1400),
+    mtu: optional(integer(576, 2000, 'an MTU from 576 to 2000')),
+    pathMtu: optional(integer(576, 9000, 'a path MTU from 576 to 9000'), 1500),
     routes: optional(array(string('a prefix, e.g. 10.2.0.0/16', parses(parseRange))), []),
   }),
   localAddresses: array(string('an IPv4 or IPv6 address', parses(parseAddress))),
@@ -49,9 +55,29 @@ export function validateGatewayConfig(document: unknown): GatewayConfig {
   }
   if (problems.length || !base || !keying) throw new ConfigError(problems);
   return {
-    tunnel: { name: base.tunnel.name, address: base.tunnel.address, mtu: base.tunnel.mtu ?? 1400, routes: base.tunnel.routes ?? [] },
+    tunnel: { name: base.tunnel.name, address: base.tunnel.address, mtu: base.tunnel.mtu, pathMtu: base.tunnel.pathMtu ?? 1500, routes: base.tunnel.routes ?? [] },
     localAddresses: base.localAddresses,
     sas: keying.sas,
     policies: keying.policies,
   };
+}
+
+/** Without SAs to size it from (keys yet to be negotiated): strongSwan's kernel-libipsec default. */
+export const DEFAULT_TUNNEL_MTU = 1400;
+
+/**
+ * The tunnel interface's MTU: the configured one, or the largest inner packet that every
+ * outbound SA can carry on the configured path once sealed (`maxInnerLength` of each, as the
+ * gateway sets them), so that the host's stack fragments or sends ICMP itself and the
+ * gateway rarely has to (RFC 4301 §8.1). Returns the MTU and, when a configured MTU is larger
+ * than what fits, a warning saying so.
+ */
+export function sizeTunnelMtu(config: GatewayConfig, fits: number[]): { mtu: number; warning?: string } {
+  const limit = fits.length ? Math.min(...fits) : undefined;
+  const configured = config.tunnel.mtu;
+  if (configured === undefined) return { mtu: limit ?? DEFAULT_TUNNEL_MTU };
+  if (limit !== undefined && configured > limit) {
+    return { mtu: configured, warning: `tunnel MTU ${configured} is more than the ${limit} bytes an SA carries on a path MTU of ${config.tunnel.pathMtu}: larger packets with DF set get ICMP "fragmentation needed", others are fragmented after sealing` };
+  }
+  return { mtu: configured };
 }

@@ -113,6 +113,12 @@ export class EspSa {
   readonly direction: 'in' | 'out';
   /** direction === 'out', as a boolean the data path can test without a string */
   readonly outbound: boolean;
+  /**
+   * Outbound: the path MTU toward the peer this SA's packets must fit (RFC 4301 §8.2), 0
+   * until the gateway sets it, and the largest inner packet that fits it once sealed.
+   */
+  pathMtu = 0;
+  maxInnerLength = 0xffff;
   readonly mode: 'tunnel' | 'transport';
   readonly esn: boolean;
   readonly transform: EspTransform;
@@ -200,6 +206,26 @@ export class EspSa {
       for (let i = 0; i < 8; i += 2) sum += (a[i] << 8) | a[i + 1];
       this.#outerSum = sum;
     }
+  }
+
+  /**
+   * Sets the path MTU (RFC 4301 §8.2) and with it `maxInnerLength`: the largest packet whose
+   * sealed form (outer header, UDP, ESP header and IV, padding, trailer, ICV) fits. In
+   * transport mode the IP header is counted once, as it stays in front. TFC padding is not
+   * counted: it pads packets up to a size set below the tunnel MTU.
+   */
+  setPathMtu(mtu: number): void {
+    const ip = this.#outerHeaderLength;
+    const room = mtu - ip - this.#udp - this.#espHeaderLength - this.#icvLength;
+    const block = this.#blockSize;
+    const padded = Math.floor(room / block) * block;
+    this.pathMtu = mtu;
+    this.maxInnerLength = Math.max(0, padded - 2 + (this.#tunnel ? 0 : ip));
+  }
+
+  /** where the outer packets go from and to: local and remote addresses (tunnel mode), else null */
+  get tunnelAddresses(): Uint8Array | null {
+    return this.#tunnelAddresses;
   }
 
   /** A DataView over `buffer`, with the same indices; created once per buffer the caller uses. */

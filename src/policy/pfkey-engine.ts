@@ -95,6 +95,11 @@ export class PfKeyEngine {
     return this.#sas.size;
   }
 
+  /** Every installed SA. */
+  *all(): IterableIterator<EspSa | AhSa> {
+    for (const installed of this.#sas.values()) yield installed.sa;
+  }
+
   /** Handles one message in wire format; returns the replies in wire format. Never throws. */
   handleBytes(bytes: Uint8Array, localAddresses: Uint8Array[] = []): Uint8Array[] {
     let message: PfKeyMessage;

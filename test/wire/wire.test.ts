@@ -6,6 +6,7 @@
 import { fromHex } from '../../src/crypto/bytes.js';
 import { internetChecksum, onesComplementSum } from '../../src/wire/checksum.js';
 import { checkIpv4, checkIpv6, IpProblem, IpProtocol, writeIpv4Header, writeIpv6Header } from '../../src/wire/ip.js';
+import { readTooBig, writeTooBig } from '../../src/wire/icmp.js';
 import { classifyNatT, NAT_KEEPALIVE, NatTPayload, udpChecksumOk, writeUdpHeader } from '../../src/wire/udp.js';
 import { equal, ok } from '../assert.js';
 import { test } from '../harness.js';
@@ -84,4 +85,51 @@ test('NAT-T port 4500 (RFC 3948 §2.2-§2.3): keepalive, IKE after the non-ESP m
   // offsets are honoured
   const b = fromHex('aaaa' + '00000000' + '33');
   equal(classifyNatT(b, 2, 5), NatTPayload.IKE);
+});
+
+test('ICMP "too big" (RFC 792/1191, RFC 4443 §3.2): written for IPv4 and IPv6 with valid checksums; never about an ICMP error; read back with every length checked', () => {
+  const v4 = new Uint8Array(1400);
+  writeIpv4Header(v4, 0, 1400, IpProtocol.UDP, 7, 64, fromHex('0a0100050a020009'), 0, 4);
+  const out = new Uint8Array(1300);
+  const n = writeTooBig(out, 0, v4, 0, 1400, fromHex('0a010001'), 1346);
+  equal(n, 56);
+  equal(internetChecksum(out, 0, 20), 0);
+  equal(internetChecksum(out, 20, 36), 0);
+  equal(out[20], 3);
+  equal(out[21], 4);
+  equal((out[26] << 8) | out[27], 1346);
+  // what we write, a router's message about our packet, reads back
+  const report = readTooBig(out, 0, n);
+  equal(report?.mtu, 1346);
+  equal(report?.quoted, 28);
+  // never an error about an ICMP error (RFC 1122 §3.2.2), nor about a non-packet or into no room
+  const error = out.slice(0, n);
+  equal(writeTooBig(new Uint8Array(200), 0, error, 0, n, fromHex('0a010001'), 1000), 0, 'an ICMP error');
+  equal(writeTooBig(new Uint8Array(200), 0, v4, 0, 19, fromHex('0a010001'), 1000), 0, 'truncated header');
+  equal(writeTooBig(new Uint8Array(200), 0, Uint8Array.of(0x55), 0, 1, fromHex('0a010001'), 1000), 0, 'not IP');
+  equal(writeTooBig(new Uint8Array(40), 0, v4, 0, 1400, fromHex('0a010001'), 1000), 0, 'no room');
+  equal(writeTooBig(new Uint8Array(200), 0, v4, 0, 1400, new Uint8Array(16), 1000), 0, 'a source of the wrong family');
+  // IPv6: Packet Too Big, quoting as much as fits in 1280 bytes
+  const v6 = new Uint8Array(1500);
+  writeIpv6Header(v6, 0, 1460, IpProtocol.UDP, 64, fromHex('20010db8000100000000000000000005' + '20010db8000200000000000000000009'), 0, 16);
+  const out6 = new Uint8Array(1400);
+  const n6 = writeTooBig(out6, 0, v6, 0, 1500, fromHex('20010db8000100000000000000000001'), 1400);
+  equal(n6, 1280);
+  equal(out6[40], 2);
+  equal((out6[44] << 24) | (out6[45] << 16) | (out6[46] << 8) | out6[47], 1400);
+  // the ICMPv6 checksum, with the pseudo-header (RFC 4443 §2.3)
+  const pseudo = onesComplementSum(out6, 8, 32) + (n6 - 40) + IpProtocol.ICMPV6;
+  equal(internetChecksum(out6, 40, n6 - 40, pseudo), 0);
+  // reading: truncated, corrupted, other types, too little quoted
+  for (let cut = 0; cut < n; cut++) ok(readTooBig(out, 0, cut) === null, `cut at ${cut}`);
+  const corrupt = out.slice(0, n);
+  corrupt[50] ^= 1;
+  equal(readTooBig(corrupt, 0, n), null, 'bad checksum');
+  const echo = out.slice(0, n);
+  echo[20] = 8;
+  equal(readTooBig(echo, 0, n), null, 'an echo request');
+  const oversized = out.slice(0, n);
+  oversized[2] = 0xff; // total length beyond the data: only what is there is read
+  equal(readTooBig(oversized, 0, n)?.mtu, 1346);
+  equal(readTooBig(new Uint8Array(0), 0, 0), null, 'empty');
 });
