@@ -197,10 +197,24 @@ const authMethod: Schema<'psk'> = (v, path, problems) => {
 
 const authRound = object({ auth: authMethod, id: optional(identity) });
 
-/** Keys strongSwan has that mean nothing for an IKEv2-only gateway, with why. */
-const refused = (why: string): Schema<undefined> => (v, path, problems) => {
-  if (v !== undefined) problems.push({ path, expected: `no such key (${why})`, got: describe(v) });
-  return undefined;
+/**
+ * Keys swanctl.conf has that mean nothing for an IKEv2-only gateway, refused with the reason
+ * (other unknown keys get the generic "no such key" with the known ones listed).
+ */
+const REFUSED: Readonly<Record<string, string>> = {
+  dpd_timeout: 'swanctl.conf applies dpd_timeout to IKEv1 only; an IKEv2 peer that does not answer a DPD request after its retransmissions is dead',
+};
+
+/** `schema` over the object without the REFUSED keys, each of them a problem. */
+const refusing = <T>(schema: Schema<T>): Schema<T> => (v, path, problems) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return schema(v, path, problems);
+  const rest: Record<string, unknown> = { ...v };
+  for (const [key, why] of Object.entries(REFUSED)) {
+    if (!(key in rest)) continue;
+    problems.push({ path: keyPath(path, key), expected: `no such key (${why})`, got: describe(rest[key]) });
+    delete rest[key];
+  }
+  return schema(rest, path, problems);
 };
 
 const fragmentation: Schema<'yes' | 'accept' | 'no'> = (v, path, problems) =>
@@ -285,7 +299,6 @@ const connectionShape = (options: ProposalOptions) => object({
   proposals: optional(proposalList('ike', options)),
   encap: optional(yesNo(), false),
   dpd_delay: time,
-  dpd_timeout: refused('swanctl.conf applies dpd_timeout to IKEv1 only; an IKEv2 peer that does not answer a DPD request after its retransmissions is dead'),
   keep_alive: time,
   keyingtries: optional(integer(0, 0x7fffffff, 'a number of tries, 0 for no limit'), IKE_DEFAULTS.keyingtries),
   rekey_time: time,
@@ -300,7 +313,7 @@ const connectionShape = (options: ProposalOptions) => object({
 });
 
 const connectionSchema = (options: ProposalOptions): Schema<Omit<ConnectionConfig, 'name'>> => {
-  const shape = connectionShape(options);
+  const shape = refusing(connectionShape(options));
   return (v, path, problems) => {
     const c = shape(v, path, problems);
     const local_addrs = c.local_addrs ?? [ikeAddress('%any', path, problems)];
