@@ -44,7 +44,10 @@ export interface TrafficSelector {
   readonly range: AddressRange | null;
   /** IP protocol; 0 for any */
   readonly protocol: number;
-  /** inclusive port range, [0, 65535] for any; OPAQUE is [65535, 0] (RFC 4301 §4.4.1.1) */
+  /**
+   * inclusive port range, [0, 65535] for any; OPAQUE is [65535, 0] (RFC 4301 §4.4.1.1). For
+   * ICMP and ICMPv6 it is the message type range, as strongSwan's [icmp/8] means type 8.
+   */
   readonly ports: readonly [number, number];
 }
 

@@ -127,8 +127,8 @@ test('config ike: addresses, ports, identities, swanctl lists as strings or arra
   deepEqual([a.protocol, a.ports, b.protocol, b.ports], [6, [443, 443], 17, [1000, 2000]]);
   deepEqual(c.children[0].remote_ts.map((t) => [t.dynamic, t.protocol, t.ports]), [[true, 0, [0, 65535]], [false, 1, [8, 8]], [false, 58, [0, 65535]]]);
   equal(c.children[0].mode, 'transport');
-  const opaque = validateGatewayConfig(doc((d) => (child(d).local_ts = '10.1.0.0/16[udp/opaque]'))).connections[0].children[0].local_ts[0];
-  deepEqual(opaque.ports, [65535, 0], 'RFC 4301 OPAQUE');
+  const opaque = validateGatewayConfig(doc((d) => (child(d).local_ts = 'dynamic[udp/opaque]'))).connections[0].children[0].local_ts[0];
+  deepEqual([opaque.dynamic, opaque.range, opaque.protocol, opaque.ports], [true, null, 17, [65535, 0]], 'RFC 4301 OPAQUE');
   const byAddress = validateGatewayConfig(doc((d) => {
     conn(d).local_addrs = '192.0.2.1';
     delete conn(d).local.id;
