@@ -57,7 +57,8 @@ switch (command) {
       }
       try {
         const config = validateGatewayConfig(document);
-        console.log(`${file}: valid: tunnel ${config.tunnel.name} ${config.tunnel.address}, ${config.sas.length} SAs, ${config.policies.length} policies`);
+        const children = config.connections.reduce((n, c) => n + c.children.length, 0);
+        console.log(`${file}: valid: tunnel ${config.tunnel.name} ${config.tunnel.address}, ${config.sas.length} SAs, ${config.policies.length} policies, ${config.connections.length} IKE connections with ${children} CHILD_SAs`);
       } catch (e) {
         console.error(`${file}: ${e.problems ? `${e.problems.length} problem(s)\n${e.message}` : e.message}`);
         process.exit(1);

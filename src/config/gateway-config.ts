@@ -1,15 +1,18 @@
 /**
- * The gateway's configuration document (the part built so far): the tunnel interface, the
- * host's own addresses, and the manual-keying SAs and policies (./manual-keying.ts). Every
- * problem is reported with its JSON path, what was expected and what was found.
- * Example: config/site-a.json.
+ * The gateway's configuration document: the tunnel interface, the host's own addresses, the
+ * manual-keying SAs and policies (./manual-keying.ts), and the IKE sections in swanctl.conf's
+ * vocabulary: connections, secrets, logging, allowLegacy (./ike-config.ts). Every problem is
+ * reported with its JSON path, what was expected and what was found.
+ * Examples: config/site-a.json (manual keying), config/example-ike.json (IKE); the README's
+ * configuration section describes every key.
  */
 import type { StaticPolicy, StaticSa } from '../policy/manual.js';
 import { parseAddress, parseRange } from '../policy/selector.js';
+import { validateIkeConfig, type IkeConfig } from './ike-config.js';
 import { validateManualKeying } from './manual-keying.js';
-import { array, ConfigError, integer, object, optional, parses, string, validate, type Problem } from './validate.js';
+import { array, ConfigError, integer, keyPath, object, optional, parses, string, validate, type Problem } from './validate.js';
 
-export interface GatewayConfig {
+export interface GatewayConfig extends IkeConfig {
   /**
    * mtu: the tunnel interface's MTU; when absent, the largest inner packet every outbound
    * SA can carry once sealed on a path of pathMtu (hosts size it: sizeTunnelMtu).
@@ -33,32 +36,52 @@ const shape = object({
   sas: optional((v) => v),
   policies: optional((v) => v),
   control: optional(object({ port: integer(1, 65535) })),
+  allowLegacy: optional((v) => v),
+  connections: optional((v) => v),
+  secrets: optional((v) => v),
+  logging: optional((v) => v),
 });
+
+/** Runs one part's validator, collecting its problems. */
+function part<T>(run: () => T, problems: Problem[]): T | undefined {
+  try {
+    return run();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+    return undefined;
+  }
+}
+
+/** A connection's own single addresses must be addresses of this host. */
+function checkLocalAddrs(ike: IkeConfig, localAddresses: string[], raw: unknown, problems: Problem[]): void {
+  const ours = localAddresses.filter(parses(parseAddress)).map(parseAddress);
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  for (const c of ike.connections) {
+    const written = Array.isArray((raw as Record<string, { local_addrs?: unknown }>)[c.name]?.local_addrs);
+    c.local_addrs.forEach((a, i) => {
+      if (a.single && a.range && !ours.some((o) => same(o, a.range!.start))) {
+        problems.push({ path: `${keyPath('$.connections', c.name)}.local_addrs${written ? `[${i}]` : ''}`, expected: `an address of this host (localAddresses: ${localAddresses.join(', ')})`, got: JSON.stringify(a.text) });
+      }
+    });
+  }
+}
 
 /** Validates a whole configuration document; throws ConfigError listing every problem. */
 export function validateGatewayConfig(document: unknown): GatewayConfig {
   const problems: Problem[] = [];
-  let base: ReturnType<typeof shape> | undefined;
-  try {
-    base = validate(shape, document);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
-  let keying: { sas: StaticSa[]; policies: StaticPolicy[] } | undefined;
-  const d = (typeof document === 'object' && document !== null ? document : {}) as Record<string, unknown>;
-  try {
-    keying = validateManualKeying({ sas: d.sas, policies: d.policies });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
-  if (problems.length || !base || !keying) throw new ConfigError(problems);
+  const base = part(() => validate(shape, document), problems);
+  const d = (typeof document === 'object' && document !== null && !Array.isArray(document) ? document : {}) as Record<string, unknown>;
+  const keying = part(() => validateManualKeying({ sas: d.sas, policies: d.policies }), problems);
+  const ike = part(() => validateIkeConfig({ allowLegacy: d.allowLegacy, connections: d.connections, secrets: d.secrets, logging: d.logging }), problems);
+  if (base && ike) checkLocalAddrs(ike, base.localAddresses, d.connections, problems);
+  if (problems.length || !base || !keying || !ike) throw new ConfigError(problems);
   return {
     tunnel: { name: base.tunnel.name, address: base.tunnel.address, mtu: base.tunnel.mtu, pathMtu: base.tunnel.pathMtu ?? 1500, routes: base.tunnel.routes ?? [] },
     localAddresses: base.localAddresses,
     sas: keying.sas,
     policies: keying.policies,
+    ...ike,
   };
 }
 

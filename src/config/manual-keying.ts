@@ -15,11 +15,12 @@ import { findAlgorithm, TransformType } from '../crypto/registry.js';
 import { keyLengths } from '../esp/transform.js';
 import { parseAddress, parseRange } from '../policy/selector.js';
 import type { StaticPolicy, StaticSa } from '../policy/manual.js';
-import { array, integer, object, oneOf, optional, parses, string, validate, type Problem, type Schema } from './validate.js';
+import { array, integer, object, oneOf, optional, parses, redacted, string, validate, type Problem, type Schema } from './validate.js';
 
 const address = string('an IPv4 or IPv6 address', parses(parseAddress));
 const range = string('an address, prefix (10.1.0.0/16) or range (10.0.0.1-10.0.0.9)', parses(parseRange));
-const hex = string('an even number of hex digits', (s) => /^([0-9a-fA-F]{2})*$/.test(s));
+/** Keys are secrets: a problem shows "<secret>", never the key. */
+const key = redacted(string('an even number of hex digits', (s) => /^([0-9a-fA-F]{2})*$/.test(s)), () => false);
 const keyword = (type: number, what: string) => string(`${what} keyword (see "xs-ipsec algorithms")`, (s) => findAlgorithm(s)?.type === type);
 
 const staticSa = object({
@@ -29,9 +30,9 @@ const staticSa = object({
   source: address,
   destination: address,
   encryption: optional(keyword(TransformType.ENCR, 'an encryption')),
-  encryptionKey: optional(hex),
+  encryptionKey: optional(key),
   integrity: optional(keyword(TransformType.INTEG, 'an integrity')),
-  integrityKey: optional(hex),
+  integrityKey: optional(key),
   replayWindow: optional(integer(0, 65536)),
   natT: optional(object({ sourcePort: integer(1, 65535), destinationPort: integer(1, 65535) })),
 });

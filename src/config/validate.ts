@@ -35,6 +35,11 @@ export function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** What a problem shows instead of a secret's value. */
+export const SECRET = '"<secret>"';
+/** Keys whose values are never shown, even when the key itself is a mistake. */
+const SECRET_KEY = /secret|psk|passw/i;
+
 function problem<T>(problems: Problem[], path: string, expected: string, value: unknown, fallback: T): T {
   problems.push({ path, expected, got: describe(value) });
   return fallback;
@@ -47,6 +52,19 @@ export const parses = (parse: (s: string) => unknown) => (s: string): boolean =>
     return true;
   } catch {
     return false;
+  }
+};
+
+/**
+ * A schema from a parser that throws a RangeError saying what it expected (any other error is
+ * a bug and propagates).
+ */
+export const parsed = <T>(parse: (v: unknown) => T, fallback: T): Schema<T> => (v, path, problems) => {
+  try {
+    return parse(v);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return problem(problems, path, e.message, v, fallback);
   }
 };
 
@@ -68,6 +86,51 @@ export const optional = <T>(schema: Schema<T>, fallback?: T): Schema<T | undefin
 export const array = <T>(item: Schema<T>, expected = 'an array'): Schema<T[]> => (v, path, problems) =>
   Array.isArray(v) ? v.map((x, i) => item(x, `${path}[${i}]`, problems)) : problem(problems, path, expected, v, []);
 
+export const yesNo = (): Schema<boolean> => (v, path, problems) =>
+  v === true || v === 'yes' ? true : v === false || v === 'no' ? false : problem(problems, path, 'true or false ("yes" or "no")', v, false);
+
+/**
+ * A list written either as an array or as one comma-separated string, the way swanctl.conf
+ * writes lists ("10.1.0.0/16, 10.3.0.0/16"); items of a string are trimmed and share its path.
+ */
+export const list = <T>(item: Schema<T>, expected: string, max = 64): Schema<T[]> => (v, path, problems) => {
+  const items: [unknown, string][] = typeof v === 'string'
+    ? v.split(',').map((s) => [s.trim(), path])
+    : Array.isArray(v) ? v.map((x, i) => [x, `${path}[${i}]`]) : [];
+  if (items.length === 0) return problem(problems, path, expected, v, []);
+  if (items.length > max) {
+    problems.push({ path, expected: `at most ${max} items`, got: `${items.length} items` });
+    return [];
+  }
+  return items.map(([x, at]) => item(x, at, problems));
+};
+
+/** How an object key appears in a path: .name, or ["name"] when it is not an identifier. */
+export function keyPath(path: string, key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * An object of named entries (swanctl.conf's named sections: connections, children), as
+ * [name, value] pairs in document order. Names must match `name`.
+ */
+export const named = <T>(item: Schema<T>, name: { pattern: RegExp; expected: string }, expected = 'an object of named entries'): Schema<[string, T][]> => (v, path, problems) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return problem(problems, path, expected, v, []);
+  return Object.entries(v).map(([key, value]): [string, T] => {
+    const at = keyPath(path, key);
+    if (!name.pattern.test(key)) problems.push({ path: at, expected: name.expected, got: JSON.stringify(key) });
+    return [key, item(value, at, problems)];
+  });
+};
+
+/** `schema`, with the value of every problem shown as "<secret>" except where `shown(path)`. */
+export const redacted = <T>(schema: Schema<T>, shown: (path: string) => boolean): Schema<T> => (v, path, problems) => {
+  const own: Problem[] = [];
+  const result = schema(v, path, own);
+  for (const p of own) problems.push(shown(p.path) ? p : { ...p, got: SECRET });
+  return result;
+};
+
 type Shape = Record<string, Schema<unknown>>;
 type Result<S extends Shape> = { [K in keyof S]: ReturnType<S[K]> };
 
@@ -76,7 +139,9 @@ export const object = <S extends Shape>(shape: S, expected = 'an object'): Schem
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return problem(problems, path, expected, v, {} as Result<S>);
   const out = {} as Record<string, unknown>;
   for (const key of Object.keys(v)) {
-    if (!(key in shape)) problems.push({ path: `${path}.${key}`, expected: `no such key (known: ${Object.keys(shape).join(', ')})`, got: describe((v as Record<string, unknown>)[key]) });
+    if (key in shape) continue;
+    const got = SECRET_KEY.test(key) ? SECRET : describe((v as Record<string, unknown>)[key]);
+    problems.push({ path: keyPath(path, key), expected: `no such key (known: ${Object.keys(shape).join(', ')})`, got });
   }
   for (const [key, schema] of Object.entries(shape)) {
     const value = schema((v as Record<string, unknown>)[key], `${path}.${key}`, problems);

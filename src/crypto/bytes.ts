@@ -43,6 +43,43 @@ export function asciiBytes(text: string): Uint8Array {
   return out;
 }
 
+/** UTF-8 bytes of a string (lone surrogates as U+FFFD, as TextEncoder does). */
+export function utf8Bytes(text: string): Uint8Array {
+  const out: number[] = [];
+  for (const ch of text) {
+    let c = ch.codePointAt(0) as number;
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return Uint8Array.from(out);
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Parses base64 (RFC 4648 §4, padding optional); throws on any other character or a bad length. */
+export function fromBase64(text: string): Uint8Array {
+  const body = text.replace(/={1,2}$/, '');
+  if (!/^[A-Za-z0-9+/]*$/.test(body) || body.length % 4 === 1 || (text !== body && text.length % 4 !== 0)) {
+    throw new RangeError('not base64');
+  }
+  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let o = 0;
+  for (const ch of body) {
+    value = (value << 6) | BASE64.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (value >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   return bytes.length === 0 ? 0n : BigInt('0x' + toHex(bytes));
 }

@@ -76,6 +76,23 @@ export function parseAddress(text: string): Uint8Array {
   return out;
 }
 
+/** An address as text: dotted IPv4, or IPv6 in RFC 5952 form (lower case, the longest run of zeros as "::"). */
+export function formatAddress(address: Uint8Array): string {
+  if (address.length === 4) return Array.from(address).join('.');
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push((address[i] << 8) | address[i + 1]);
+  let best = -1;
+  let bestLength = 1; // RFC 5952 §4.2.2: a single zero word is not shortened
+  for (let i = 0; i < 8; i++) {
+    let n = 0;
+    while (i + n < 8 && words[i + n] === 0) n++;
+    if (n > bestLength) [best, bestLength] = [i, n];
+    i += n;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  return best < 0 ? hex(words) : `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLength))}`;
+}
+
 /** Compares buffer[offset, offset+n) with `value` (n = value.length) as big-endian numbers. */
 function compare(buffer: Uint8Array, offset: number, value: Uint8Array): number {
   for (let i = 0; i < value.length; i++) {

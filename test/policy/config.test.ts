@@ -45,6 +45,10 @@ test('config: every problem is reported with its JSON path, what was expected an
   for (const line of expect) ok(lines.some((l) => l.startsWith(line)), `missing "${line}" in:\n${e.message}`);
   equal(e.problems.length, expect.length, e.message);
   throws(() => validateManualKeying([]), /\$: expected an object, got \[\]/);
+  const key = 'ab'.repeat(19) + 'a';
+  const leak = throws(() => validateManualKeying({ sas: [{ ...good.sas[0], encryptionKey: key }] }), ConfigError);
+  equal(leak.message.split('\n')[0], '$.sas[0].encryptionKey: expected an even number of hex digits, got "<secret>"');
+  ok(!leak.message.includes(key.slice(0, 8)), 'a key is never shown');
   throws(() => validateManualKeying({ sas: {} }), /\$\.sas: expected an array, got \{\}/);
 });
 
