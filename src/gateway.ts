@@ -26,7 +26,7 @@ import { EspSa, SEAL_HEADROOM, SEAL_TAILROOM, type Packet } from './esp/sa.js';
 import type { PfKeyEngine } from './policy/pfkey-engine.js';
 import { Action, type Spd } from './policy/spd.js';
 import { classifyNatT, NatTPayload } from './wire/udp.js';
-import { IPV4_MINIMUM_MTU, readTooBig, writeTooBig } from './wire/icmp.js';
+import { ICMP_FRAGMENTATION_NEEDED, ICMP_UNREACHABLE, icmpTypeAndCode, IPV4_MINIMUM_MTU, readTooBig, writeTooBig } from './wire/icmp.js';
 import { IpProtocol } from './wire/ip.js';
 
 export const OUTBOUND_OFFSET = SEAL_HEADROOM;
@@ -69,7 +69,7 @@ export class GatewayCounters {
   icmpTooBigSent = 0;
   icmpRateLimited = 0; // "too big" errors not sent (rate limit)
   icmpPathMtuLowered = 0; // RFC 4301 §8.2.1: an SA's path MTU lowered by a router's ICMP
-  icmpIgnored = 0; // ICMP not about one of our SAs, not lowering anything, or malformed
+  icmpIgnored = 0; // "fragmentation needed" not about one of our SAs, not lowering anything, or malformed
   inboundKeepalives = 0;
   inboundIke = 0; // IKE on port 4500 (the IKE engine is not wired yet)
 }
@@ -197,6 +197,10 @@ export class Gateway {
    */
   inboundIcmp(buffer: Uint8Array, offset: number, length: number): void {
     const c = this.counters;
+    // a RAW ICMP socket sees every ICMP message (pings, their replies): only "fragmentation
+    // needed" is ours to read; the rest is not counted
+    const kind = icmpTypeAndCode(buffer, offset, length);
+    if (kind >= 0 && kind !== ((ICMP_UNREACHABLE << 8) | ICMP_FRAGMENTATION_NEEDED)) return;
     const report = readTooBig(buffer, offset, length);
     if (!report) {
       c.icmpIgnored++;

@@ -15,7 +15,7 @@
  *               and policies, or reports the problems.
  */
 import { Socket } from 'socket';
-import { argv, gc, readFile, run } from 'lin/process';
+import { argv, gc, now, readFile, run } from 'lin/process';
 import { Tun } from 'lin/tun';
 import { sizeTunnelMtu, validateGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.js';
 import { parseAddress } from '../../src/policy/selector.js';
@@ -29,15 +29,22 @@ import { Spd } from '../../src/policy/spd.js';
 import { NativeCrypto } from '../moddable/crypto-native.js';
 import { ModdableHost } from '../moddable/host.js';
 import { xsMemory } from '../moddable/memory.js';
-import { loadDeviceConfig } from '../moddable/device-config.js';
+import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, loadDeviceConfig } from '../moddable/device-config.js';
+import Preference from 'preference';
+import { CounterWatch, Logger, LogLevel } from '../../src/log.js';
+import { fromHex } from '../../src/crypto/bytes.js';
+import { NAT_T_PORT } from '../../src/wire/udp.js';
 
 declare function trace(...args: unknown[]): void;
 
 const path = argv()[1];
+const source = path ?? (Preference.get(DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY) === undefined ? 'mc/config' : `Preference ${DEVICE_CONFIG_DOMAIN}/${DEVICE_CONFIG_KEY}`);
 const readDocument = (): unknown => (path ? JSON.parse(readFile(path)) : loadDeviceConfig());
 const load = (): GatewayConfig => validateGatewayConfig(readDocument());
 const config = load();
+const log = new Logger((line) => trace(`xs-ipsec ${line}\n`), { logging: config.logging, now });
 const crypto = new NativeCrypto();
+log.log('cfg', LogLevel.AUDIT, `configuration from ${source}: ${config.sas.length} SAs, ${config.policies.length} policies`);
 
 /** SAs and policies from a configuration, or the problems that refused them. */
 function keying(c: GatewayConfig): { engine: PfKeyEngine; spd: Spd } {
@@ -45,6 +52,17 @@ function keying(c: GatewayConfig): { engine: PfKeyEngine; spd: Spd } {
   const spd = new Spd();
   const problems = applyStatic(engine, spd, c.sas, c.policies, c.localAddresses);
   if (problems.length) throw new Error(`configuration refused:\n${problems.join('\n')}`);
+  for (const sa of c.sas) {
+    const algorithms = [sa.encryption, sa.integrity].filter((a) => a).join('-');
+    const natT = sa.natT ? ` in UDP ${sa.natT.sourcePort}->${sa.natT.destinationPort}` : '';
+    log.log('knl', LogLevel.CONTROL, `SA 0x${sa.spi.toString(16)} ${sa.protocol} ${sa.mode} ${sa.source} -> ${sa.destination} ${algorithms}${natT} installed`);
+    if (log.keylog) {
+      for (const [name, hex] of [['encryption', sa.encryptionKey], ['integrity', sa.integrityKey]]) {
+        if (hex) log.log('knl', LogLevel.PRIVATE, `SA 0x${sa.spi.toString(16)} ${name} key ${log.secret(fromHex(hex))}`);
+      }
+    }
+  }
+  for (const p of c.policies) log.log('knl', LogLevel.DIAGNOSE, `policy ${p.name}: ${p.direction} ${p.local} <-> ${p.remote} ${p.action}${p.spi ? ` SA 0x${p.spi.toString(16)}` : ''}`);
   return { engine, spd };
 }
 
@@ -61,7 +79,7 @@ function innerLimits(c: GatewayConfig, engine: PfKeyEngine): number[] {
 
 let current = keying(config);
 const sized = sizeTunnelMtu(config, innerLimits(config, current.engine));
-if (sized.warning) trace(`xs-ipsec: warning: ${sized.warning}\n`);
+if (sized.warning) log.log('cfg', LogLevel.AUDIT, `warning: ${sized.warning}`);
 const tun = new Tun({ name: config.tunnel.name });
 for (const command of [
   ['ip', 'addr', 'add', config.tunnel.address, 'dev', tun.name],
@@ -74,13 +92,37 @@ for (const command of [
 ]) {
   const r = run(command);
   if (r.status !== 0) throw new Error(`${command.join(' ')}: ${r.output}`);
+  log.log('net', LogLevel.DIAGNOSE, command.join(' '));
 }
 const host = new ModdableHost(tun, undefined, true);
 const tunnelAddress = parseAddress(config.tunnel.address.slice(0, config.tunnel.address.indexOf('/')));
 const gateway = new Gateway(host, current.spd, current.engine, { pathMtu: config.tunnel.pathMtu, tunnelAddress });
 host.attach(gateway);
-Timer.repeat(() => gateway.tick(), 1000);
-trace(`xs-ipsec: gateway up on ${tun.name} (${config.tunnel.address}, MTU ${sized.mtu}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies\n`);
+log.log('net', LogLevel.CONTROL, `listening on UDP ${NAT_T_PORT}, raw ESP (IP protocol 50) and ICMP`);
+log.log('cfg', LogLevel.AUDIT, `gateway up on ${tun.name} (${config.tunnel.address}, MTU ${sized.mtu}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies`);
+
+// Timers: path MTU aging every second; every REPORT_SECONDS, what the data path counted in
+// the meantime (drops by reason, per SA and for the gateway), so drops reach the log without
+// the data path logging per packet.
+const REPORT_SECONDS = 5;
+const watch = new CounterWatch();
+const QUIET = new Set(['outboundProtected', 'inboundDelivered']);
+let seconds = 0;
+function reportCounters(): void {
+  const changes = watch.changes('gateway', gateway.counters as unknown as Record<string, number>);
+  const drops = changes.filter((c) => !QUIET.has(c.slice(0, c.indexOf(' '))));
+  if (drops.length) log.log('esp', LogLevel.CONTROL, `since the last report: ${drops.join(', ')}`);
+  log.log('esp', LogLevel.DIAGNOSE, () => `since the last report: ${changes.join(', ') || 'no packets'}`);
+  for (const sa of current.engine.all()) {
+    if (!(sa instanceof EspSa)) continue;
+    const saDrops = watch.changes(`sa${sa.spi}`, sa.drops as unknown as Record<string, number>);
+    if (saDrops.length) log.log('esp', LogLevel.CONTROL, `SA 0x${sa.spi.toString(16)} dropped: ${saDrops.join(', ')}`);
+  }
+}
+Timer.repeat(() => {
+  gateway.tick();
+  if (++seconds % REPORT_SECONDS === 0) reportCounters();
+}, 1000);
 
 function status(): string {
   const sas = (load().sas).map((sa) => {
@@ -96,19 +138,27 @@ function status(): string {
 type ControlSocket = { callback: (message: number, count?: number, address?: string, port?: number) => void; read(t: typeof String): string; write(ip: string, port: number, data: ArrayBuffer): void };
 const control = new (Socket as unknown as new (o: object) => ControlSocket)({ kind: 'UDP', port: (readDocument() as { control?: { port?: number } }).control?.port ?? 4510 });
 control.callback = (message, _count, address, port) => {
-  if (message !== 2 || address !== '127.0.0.1') return; // loopback only
+  if (message !== 2) return;
+  if (address !== '127.0.0.1') {
+    log.log('net', LogLevel.CONTROL, `control request from ${address} ignored (loopback only)`);
+    return;
+  }
   const command = control.read(String).trim();
+  log.log('net', LogLevel.DIAGNOSE, `control: ${command}`);
   let answer: string;
   if (command === 'status') {
     answer = status();
   } else if (command === 'reload') {
     try {
-      current = keying(load());
+      const next = keying(load());
+      reportCounters(); // what the SAs being replaced counted
+      current = next;
       gateway.reconfigure(current.spd, current.engine);
       answer = `reloaded: ${current.engine.size} SAs`;
-      trace(`xs-ipsec: configuration reloaded, ${current.engine.size} SAs\n`);
+      log.log('cfg', LogLevel.AUDIT, `configuration reloaded, ${current.engine.size} SAs`);
     } catch (e) {
       answer = `reload refused: ${(e as Error).message}`;
+      log.log('cfg', LogLevel.AUDIT, answer);
     }
   } else {
     answer = `unknown command "${command}" (status, reload)`;

@@ -50,7 +50,7 @@ int main(int argc, char* argv[])
 		0,			/* staticSize */
 	};
 	xsMachine* machine;
-	const char* config = NULL;
+	const char* volatile config = NULL; /* volatile: read after xsBeginHost's setjmp */
 	for (argi = 1; argi < argc; argi++) {
 		if (!strcmp(argv[argi], "--modules") && argi + 1 < argc)
 			xslin_add_module_directory(argv[++argi]);

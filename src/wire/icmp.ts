@@ -90,6 +90,14 @@ function isIcmpError(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
+/** type << 8 | code of the ICMP message in an IPv4 packet, or -1 when it is not one. */
+export function icmpTypeAndCode(buffer: Uint8Array, offset: number, length: number): number {
+  if (length < IPV4_HEADER_LENGTH || buffer[offset] >> 4 !== 4 || buffer[offset + 9] !== IpProtocol.ICMP) return -1;
+  const icmp = offset + (buffer[offset] & 15) * 4;
+  if (icmp + 2 > offset + length) return -1;
+  return (buffer[icmp] << 8) | buffer[icmp + 1];
+}
+
 /** What a "fragmentation needed" message received from the network says about one of our packets. */
 export interface TooBigReport {
   /** the next-hop MTU it announces (RFC 1191 §4) */

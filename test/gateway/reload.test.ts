@@ -36,5 +36,7 @@ exit 0
   ok(/"inboundOpenFailed": [1-9]/.test(status), status);
   ok(/"chunksUsed": \d+/.test(status), 'the status shows XS memory figures');
   ok(/reloaded: 2 SAs/.test(result.output), result.output);
+  ok(/\[ESP\] SA 0x1001 dropped: auth failure \+[1-9]/.test(result.output), `the log reports the authentication failures:\n${result.output}`);
+  ok(/\[CFG\] configuration reloaded, 2 SAs/.test(result.output), result.output);
   ok(/3 packets transmitted, 3 received/.test(result.output), result.output);
 });

@@ -59,6 +59,6 @@ exit 0
     ok(rate > 1e6, `iperf3 throughput ${rate} bits/s:\n${result.output}`);
     console.log(`iperf3 TCP through the simulators (${natT ? 'UDP 4500' : 'raw ESP'}): ${(rate / 1e6).toFixed(1)} Mbit/s`);
     // the gateways said they were up, with their SAs and policies
-    ok((result.output.match(/xs-ipsec: gateway up on xsipsec0 \(10\.[12]\.0\.1\/16, MTU 1400\), 2 SAs, 2 policies/g) ?? []).length === 2, result.output);
+    ok((result.output.match(/xs-ipsec \[CFG\] gateway up on xsipsec0 \(10\.[12]\.0\.1\/16, MTU 1400\), 2 SAs, 2 policies/g) ?? []).length === 2, result.output);
   });
 }
