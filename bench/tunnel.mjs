@@ -21,13 +21,12 @@
  * Needs root (namespaces, TUN devices); without root it says so and measures nothing.
  * Namespaces and processes are removed when it ends, also on an error, SIGINT or SIGTERM.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 
 const CHARON = '/usr/lib/ipsec/charon';
 const PSK = 'xs-ipsec tunnel bench';
@@ -156,6 +155,7 @@ class Testbed {
   background(ns, argv, log, env) {
     const fd = openSync(log, 'a');
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+    closeSync(fd); // the child has its own copy
     this.children.push(child);
     return child;
   }
@@ -259,30 +259,41 @@ async function startStrongswan(bed) {
   return ns;
 }
 
-const execFileAsync = promisify(execFile);
+/** resolves true when the child has exited, false if it still runs after `ms` */
+function exited(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
 
 /**
  * One iperf3 run from site a to site b through the tunnel: a one-off server in b (-1), the
  * client in a, its JSON. TCP: Mbit/s received and the sender's retransmits. UDP (1300-byte
  * datagrams, -b 0 = no rate limit): the receiver's figures, which the client's JSON carries
  * in end.sum_received; "packets" there counts what was sent, lost_packets what never arrived.
+ * Both iperf3 processes are the testbed's children, so an interrupt ends them too.
  */
 async function iperf(bed, ns, protocol, seconds) {
-  const log = join(bed.dir, `iperf3-server-${ns.b}.log`);
-  rmSync(log, { force: true });
-  const server = bed.background(ns.b, ['iperf3', '-s', '-1', '--forceflush', '-B', INNER.b], log);
-  if (!(await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('Server listening'), 5_000))) throw new Error(`iperf3 server did not start:\n${tail(log)}`);
-  const udp = protocol === 'udp' ? ['-u', '-b', '0', '-l', '1300'] : [];
-  let stdout;
-  try {
-    ({ stdout } = await execFileAsync('ip', ['netns', 'exec', ns.a, 'iperf3', '-c', INNER.b, '-B', INNER.a, '-t', String(seconds), '-J', ...udp],
-      { timeout: (seconds + 30) * 1000, maxBuffer: 64 * 1024 * 1024 }));
-  } catch (e) {
-    stdout = e.stdout;
-    if (!stdout) throw new Error(`iperf3 ${protocol} client failed: ${e.message}`);
+  const name = `iperf3-${ns.a}-${protocol}`;
+  const serverLog = join(bed.dir, `${name}-server.log`);
+  const output = join(bed.dir, `${name}-client.json`);
+  for (const file of [serverLog, output]) rmSync(file, { force: true }); // from an earlier round
+  // --forceflush: the server's "Server listening" line, not stuck in a pipe buffer
+  const server = bed.background(ns.b, ['iperf3', '-s', '-1', '--forceflush', '-B', INNER.b], serverLog);
+  if (!(await waitFor(() => existsSync(serverLog) && readFileSync(serverLog, 'utf8').includes('Server listening'), 5_000))) {
+    throw new Error(`iperf3 server did not start:\n${tail(serverLog)}`);
   }
+  const udp = protocol === 'udp' ? ['-u', '-b', '0', '-l', '1300'] : [];
+  const client = bed.background(ns.a, ['iperf3', '-c', INNER.b, '-B', INNER.a, '-t', String(seconds), '-J', ...udp], output);
+  if (!(await exited(client, (seconds + 30) * 1000))) throw new Error(`iperf3 ${protocol} client still running after ${seconds + 30} s:\n${tail(output)}`);
   // the one-off server exits after its test; the next run starts a new one on the same port
-  if (!(await waitFor(() => server.exitCode !== null || server.signalCode !== null, 5_000))) server.kill('SIGTERM');
+  if (!(await exited(server, 5_000))) server.kill('SIGTERM');
+  const stdout = readFileSync(output, 'utf8');
   const result = JSON.parse(stdout);
   if (result.error) throw new Error(`iperf3 ${protocol}: ${result.error}`);
   const received = result.end.sum_received;
