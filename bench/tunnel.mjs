@@ -38,11 +38,12 @@ const other = (side) => (side === 'a' ? 'b' : 'a');
 /**
  * strongswan.conf for one charon. Everything that would clash between two charons on one
  * machine points into this side's own directory: the log, the vici socket (charon's, and the
- * one swanctl connects to). /run is a private bind mount per charon (see startCharon), because
+ * one swanctl connects to). /run is a private bind mount per charon (see startStrongswan), because
  * charon 5.9.8 always writes /var/run/charon.pid.
  * `load` replaces the default plugin list: kernel-libipsec must come BEFORE kernel-netlink,
  * or installing the CHILD_SA fails with "Function not implemented (38)"; kernel-netlink is still
  * needed, for routes and addresses. openssl provides AES-GCM (AES-NI), curve25519 x25519.
+ * flush_line: the log is complete when a failure prints its tail.
  */
 const strongswanConf = (dir) => `
 charon {
@@ -50,9 +51,8 @@ charon {
   filelog {
     bench {
       path = ${dir}/charon.log
+      flush_line = yes
       default = 1
-      ike = 2
-      knl = 2
     }
   }
   plugins {
