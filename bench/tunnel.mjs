@@ -24,7 +24,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -325,6 +325,8 @@ export async function tunnelBench({ xsHost, xsModules, gatewayMain, siteConfig, 
     if (!existsSync(tool)) throw new Error(`tunnel bench: ${tool} is missing (npm run bench installs strongSwan and iperf3 when root)`);
   }
   const bed = new Testbed();
+  // other work on the machine lowers the figures: the 1-minute load average says how much there was
+  const loadBefore = loadavg()[0];
   try {
     log('bench: tunnel, starting two XS simulators and two charons');
     const sides = {
@@ -346,7 +348,7 @@ export async function tunnelBench({ xsHost, xsModules, gatewayMain, siteConfig, 
     const ours = pick('ours');
     const strongswan = pick('strongswan');
     return {
-      seconds, rounds, statistic: 'best', strongswanVersion: strongswanVersion(),
+      seconds, rounds, statistic: 'best', strongswanVersion: strongswanVersion(), loadAverage: { before: loadBefore, after: loadavg()[0] },
       ours, strongswan,
       ratio: { tcpMbps: ours.tcp.mbps / strongswan.tcp.mbps, udpPacketsPerSecond: ours.udp.packetsPerSecond / strongswan.udp.packetsPerSecond },
       runs,
@@ -359,7 +361,8 @@ export async function tunnelBench({ xsHost, xsModules, gatewayMain, siteConfig, 
 /** the table for bench/run.mjs's printTable: { title, header, rows } */
 export function tunnelTable(result, fmt) {
   const title = `xs-ipsec tunnel bench: iperf3 through two gateways (AES-128-GCM, ESP in UDP 4500, TUN MTU 1400), `
-    + `${result.seconds} s per run, best of ${result.rounds} interleaved runs per side`;
+    + `${result.seconds} s per run, best of ${result.rounds} interleaved runs per side, `
+    + `load average ${result.loadAverage.before.toFixed(1)} before and ${result.loadAverage.after.toFixed(1)} after`;
   const header = ['tunnel', 'TCP Mbit/s', 'TCP retransmits', 'UDP packets/s received', 'UDP Mbit/s received', 'UDP loss %'];
   const row = (name, r) => [name, fmt(r.tcp.mbps), r.tcp.retransmits.toLocaleString('en-US'), fmt(r.udp.packetsPerSecond), fmt(r.udp.mbps), r.udp.lossPercent.toFixed(1)];
   const rows = [
