@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: two tables, side by side in one run on this machine.
+ * `npm run bench`: three tables, each measured side by side in one run on this machine.
  *
  * 1. Crypto primitives: Node (node:crypto and @noble), XS software (@noble) and XS native
  *    (PSA / Mbed TLS), ops/s; and XS instructions per operation under callgrind.

@@ -273,9 +273,10 @@ function exited(child, ms) {
 
 /**
  * One iperf3 run from site a to site b through the tunnel: a one-off server in b (-1), the
- * client in a, its JSON. TCP: Mbit/s received and the sender's retransmits. UDP (1300-byte
- * datagrams, -b 0 = no rate limit): the receiver's figures, which the client's JSON carries
- * in end.sum_received; "packets" there counts what was sent, lost_packets what never arrived.
+ * client in a, its JSON. TCP: Mbit/s received, the sender's retransmits and mean RTT.
+ * UDP (1300-byte datagrams, -b 0 = no rate limit): the receiver's figures, which the client's
+ * JSON carries in end.sum_received; "packets" there counts what was sent, lost_packets what
+ * never arrived.
  * Both iperf3 processes are the testbed's children, so an interrupt ends them too.
  */
 async function iperf(bed, ns, protocol, seconds) {
@@ -297,7 +298,11 @@ async function iperf(bed, ns, protocol, seconds) {
   const result = JSON.parse(stdout);
   if (result.error) throw new Error(`iperf3 ${protocol}: ${result.error}`);
   const received = result.end.sum_received;
-  if (protocol === 'tcp') return { mbps: received.bits_per_second / 1e6, retransmits: result.end.sum_sent.retransmits };
+  if (protocol === 'tcp') {
+    // the sender's smoothed RTT (Linux TCP_INFO, averaged by iperf3): how much the tunnel queues
+    const meanRttMs = result.end.streams[0].sender.mean_rtt / 1000;
+    return { mbps: received.bits_per_second / 1e6, retransmits: result.end.sum_sent.retransmits, meanRttMs };
+  }
   return {
     packetsPerSecond: (received.packets - received.lost_packets) / received.seconds,
     mbps: received.bits_per_second / 1e6,
