@@ -172,14 +172,21 @@ if (!ONLY || ONLY === 'esp') {
 }
 
 if (!ONLY || ONLY === 'tunnel') {
-  const tunnel = await tunnelBench({
-    xsHost: XS_HOST, xsModules: XS_MODULES, gatewayMain: join(JS_OUT, 'hosts/lin/gateway-main.js'),
-    siteConfig: (side) => join(ROOT, `config/site-${side}.json`), seconds: SECONDS, rounds: ROUNDS,
-  });
-  results.tunnel = tunnel;
-  if (!tunnel.skipped) {
-    const { title, header, rows } = tunnelTable(tunnel, fmt);
-    printTable(`${title}, ${new Date().toISOString()}`, header, rows);
+  try {
+    const tunnel = await tunnelBench({
+      xsHost: XS_HOST, xsModules: XS_MODULES, gatewayMain: join(JS_OUT, 'hosts/lin/gateway-main.js'),
+      siteConfig: (side) => join(ROOT, `config/site-${side}.json`), seconds: SECONDS, rounds: ROUNDS,
+    });
+    results.tunnel = tunnel;
+    if (!tunnel.skipped) {
+      const { title, header, rows } = tunnelTable(tunnel, fmt);
+      printTable(`${title}, ${new Date().toISOString()}`, header, rows);
+    }
+  } catch (e) {
+    // a tunnel that did not come up: what failed and the logs' tails, no figures, exit status 1
+    console.error(`bench: tunnel failed: ${e.message}`);
+    results.tunnel = { error: e.message };
+    process.exitCode = 1;
   }
 }
 

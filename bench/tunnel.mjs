@@ -321,7 +321,7 @@ function strongswanVersion() {
  *   xsHost, xsModules, gatewayMain: the simulator to run; siteConfig(side): config/site-<side>.json
  *   seconds: per iperf3 run; rounds: runs per side and protocol; log: progress lines
  */
-export async function tunnelBench({ xsHost, xsModules, gatewayMain, siteConfig, seconds = 5, rounds = 2, log = console.error }) {
+export async function tunnelBench({ xsHost, xsModules, gatewayMain, siteConfig, seconds = 5, rounds = 3, log = console.error }) {
   if (process.getuid?.() !== 0) {
     console.log('tunnel bench: skipped, it needs root (network namespaces, TUN devices): sudo npm run bench -- --only tunnel');
     return { skipped: 'needs root' };
