@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: two tables, side by side in one run on this machine.
+ * `npm run bench`: three tables, each measured side by side in one run on this machine.
  *
  * 1. Crypto primitives: Node (node:crypto and @noble), XS software (@noble) and XS native
  *    (PSA / Mbed TLS), ops/s; and XS instructions per operation under callgrind.
@@ -9,20 +9,24 @@
  *    calls' own share (the same provider calls made alone), and our JS overhead beyond it.
  *    Open is measured as (seal+open) - seal, and the benchmark loop's own work before each
  *    seal ("harness only") is subtracted from seal: see bench/esp-ops.ts.
+ * 3. Tunnel: iperf3 TCP Mbit/s and UDP packets/s through two of our simulators and through two
+ *    strongSwan charons (kernel-libipsec), and the ratio: see bench/tunnel.mjs. Needs root.
  *
  * XS runs on the host built without mxDebug (GOAL=bench), as a device release build would.
  * Instruction counts come from `valgrind --tool=callgrind` with only the measured loop
  * instrumented (lin/callgrind): exact and repeatable, unlike wall-clock time here.
  * "XS native impl" says where the native provider runs a row ("software" = fallback).
  *
- *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp] [-- --json FILE]
+ *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|tunnel] [-- --json FILE]
+ *                 [-- --seconds 5] [-- --rounds 3]    (tunnel: seconds per iperf3 run, runs per side)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { JS_OUT, setup, XS_BENCH_HOST as XS_HOST, XS_MODULES } from '../scripts/setup.mjs';
+import { JS_OUT, ROOT, setup, XS_BENCH_HOST as XS_HOST, XS_MODULES } from '../scripts/setup.mjs';
+import { tunnelBench, tunnelTable } from './tunnel.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -33,6 +37,8 @@ const MS = Number(option('--ms', '400'));
 const CALLGRIND = !args.includes('--no-callgrind');
 const ONLY = option('--only', undefined);
 const JSON_OUT = option('--json', undefined);
+const SECONDS = Number(option('--seconds', '5'));
+const ROUNDS = Number(option('--rounds', '3'));
 
 await setup({ bench: true });
 
@@ -163,6 +169,25 @@ if (!ONLY || ONLY === 'esp') {
     rows.map((r) => [r.case, fmt(r.nodeSeal), fmt(r.nodeOpen), fmt(r.xsNativeSeal), fmt(r.xsNativeOpen), fmt(r.xsSoftwareSeal),
       fmt(r.xsSoftwareOpen), fmt(r.sealInstr), fmt(r.cryptoSeal), fmt(r.sealOverhead), fmt(r.openInstr), fmt(r.cryptoOpen),
       fmt(r.openOverhead), fmt(r.softwareSealInstr)]));
+}
+
+if (!ONLY || ONLY === 'tunnel') {
+  try {
+    const tunnel = await tunnelBench({
+      xsHost: XS_HOST, xsModules: XS_MODULES, gatewayMain: join(JS_OUT, 'hosts/lin/gateway-main.js'),
+      siteConfig: (side) => join(ROOT, `config/site-${side}.json`), seconds: SECONDS, rounds: ROUNDS,
+    });
+    results.tunnel = tunnel;
+    if (!tunnel.skipped) {
+      const { title, header, rows } = tunnelTable(tunnel, fmt);
+      printTable(`${title}, ${new Date().toISOString()}`, header, rows);
+    }
+  } catch (e) {
+    // a tunnel that did not come up: what failed and the logs' tails, no figures, exit status 1
+    console.error(`bench: tunnel failed: ${e.message}`);
+    results.tunnel = { error: e.message };
+    process.exitCode = 1;
+  }
 }
 
 if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));

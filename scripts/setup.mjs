@@ -4,7 +4,8 @@
  *   1. npm dependencies (npm ci, without install scripts: @agoric/xsnap's own postinstall
  *      builds xsnap-worker, which we don't use);
  *   2. system packages: Mbed TLS headers (libmbedtls-dev) for the XS host, and with --bench
- *      valgrind; installed with apt-get when root, else one line says which command to run;
+ *      valgrind and strongSwan (the tunnel bench's yardstick); installed with apt-get when
+ *      root, else one line says which command to run;
  *   3. the desktop XS host, hosts/lin -> build/lin/release/xs-ipsec-lin (make, incremental);
  *   4. TypeScript -> build/js (tsc), and the portable core type-checked without Node types;
  *   5. the XS module tree build/xs-modules: the @noble packages transpiled for XS (esbuild,
@@ -55,6 +56,12 @@ function systemPackages(bench) {
   if (!has('make')) missing.push('make');
   if (!has('cc')) missing.push('gcc');
   if (bench && !has('valgrind')) missing.push('valgrind');
+  // the tunnel bench runs two strongSwan charons with kernel-libipsec (userspace ESP) and x25519
+  const strongswan = ['/usr/lib/ipsec/charon', '/usr/sbin/swanctl', '/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so',
+    '/usr/lib/ipsec/plugins/libstrongswan-curve25519.so'];
+  if (bench && !strongswan.every((file) => existsSync(file))) {
+    missing.push('strongswan-charon', 'strongswan-swanctl', 'libcharon-extra-plugins', 'libstrongswan-extra-plugins');
+  }
   // the simulator tests build network namespaces and ping through tunnel interfaces
   if (!has('ip')) missing.push('iproute2');
   if (!has('ping')) missing.push('iputils-ping');
