@@ -17,7 +17,7 @@
  * instrumented (lin/callgrind): exact and repeatable, unlike wall-clock time here.
  * "XS native impl" says where the native provider runs a row ("software" = fallback).
  *
- *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|tunnel] [-- --json FILE]
+ *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|gateway|tunnel] [-- --json FILE]
  *                 [-- --seconds 5] [-- --rounds 3]    (tunnel: seconds per iperf3 run, runs per side)
  */
 import { spawnSync } from 'node:child_process';
@@ -44,6 +44,7 @@ await setup({ bench: true });
 
 const { OPS, timeOp } = await import(join(JS_OUT, 'bench/crypto-ops.js'));
 const { espOps } = await import(join(JS_OUT, 'bench/esp-ops.js'));
+const { gatewayOps } = await import(join(JS_OUT, 'bench/gateway-ops.js'));
 const { NodeCrypto } = await import(join(JS_OUT, 'hosts/node/crypto-node.js'));
 const { SoftwareCrypto } = await import(join(JS_OUT, 'src/crypto/software/provider.js'));
 const { randomFillSync } = await import('node:crypto');
@@ -169,6 +170,27 @@ if (!ONLY || ONLY === 'esp') {
     rows.map((r) => [r.case, fmt(r.nodeSeal), fmt(r.nodeOpen), fmt(r.xsNativeSeal), fmt(r.xsNativeOpen), fmt(r.xsSoftwareSeal),
       fmt(r.xsSoftwareOpen), fmt(r.sealInstr), fmt(r.cryptoSeal), fmt(r.sealOverhead), fmt(r.openInstr), fmt(r.cryptoOpen),
       fmt(r.openOverhead), fmt(r.softwareSealInstr)]));
+}
+
+if (!ONLY || ONLY === 'gateway') {
+  // one packet through src/gateway.ts beside the same packet through the ESP SA alone: what
+  // the SPD lookup, the SA lookup, the NAT-T classification and the RFC 4301 §5.2 check add
+  const ops = gatewayOps();
+  const native = xsRates('gateway', 'native');
+  const instr = xsInstructions('gateway', 'native', 200);
+  const harness = instr[ops.findIndex((op) => op.name.startsWith('harness'))] ?? 0;
+  const esp = results.esp?.find((r) => r.case === 'aes128gcm16 1400 B');
+  const rows = ops.filter((op) => op.name.startsWith('gateway')).map((op) => {
+    const i = ops.indexOf(op);
+    const inbound = op.name.includes('inbound');
+    const count = instr[i] === undefined ? undefined : instr[i] - (inbound ? harness : 0);
+    const espAlone = esp ? (inbound ? esp.openInstr : esp.sealInstr) : undefined;
+    return { op: op.name, perSecond: native[op.name]?.opsPerSecond, instr: count, espAlone, added: count !== undefined && espAlone !== undefined ? count - espAlone : undefined };
+  });
+  results.gateway = rows;
+  printTable(`xs-ipsec gateway path bench (XS native; ESP alone from the ESP table when it ran), ${stamp}`,
+    ['path', 'XS native packets/s', 'XS instr/packet', 'ESP alone instr', 'added by the gateway'],
+    rows.map((r) => [r.op, fmt(r.perSecond), fmt(r.instr), fmt(r.espAlone), fmt(r.added)]));
 }
 
 if (!ONLY || ONLY === 'tunnel') {
