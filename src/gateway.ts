@@ -64,6 +64,7 @@ export class GatewayCounters {
   inboundNotEsp = 0; // too short, or not IPv4 carrying ESP
   inboundOpenFailed = 0; // see the SA's own drop counters
   inboundPolicyMismatch = 0; // RFC 4301 §5.2
+  inboundDeliverFailed = 0; // the tunnel interface refused the opened packet
   outboundTooBig = 0; // did not fit the SA's path MTU and may not be fragmented: ICMP sent
   outboundSendFailed = 0; // the host could not send (no route, no buffer space)
   icmpTooBigSent = 0;
@@ -310,7 +311,7 @@ export class Gateway {
       c.inboundPolicyMismatch++;
       return;
     }
-    c.inboundDelivered++;
-    this.#host.deliver(buffer, packet.offset, packet.length);
+    if (this.#host.deliver(buffer, packet.offset, packet.length)) c.inboundDelivered++;
+    else c.inboundDeliverFailed++;
   }
 }

@@ -10,6 +10,6 @@ export interface Host {
   sendEsp(address: string, buffer: Uint8Array, offset: number, length: number): boolean;
   /** a UDP datagram (UDP-encapsulated ESP, keepalives) from our NAT-T port to address:port; false when it could not be sent */
   sendUdp(address: string, port: number, buffer: Uint8Array, offset: number, length: number): boolean;
-  /** an inner packet for the tunnel interface (the host's IP stack) */
-  deliver(buffer: Uint8Array, offset: number, length: number): void;
+  /** an inner packet for the tunnel interface (the host's IP stack); false when it refused it */
+  deliver(buffer: Uint8Array, offset: number, length: number): boolean;
 }

@@ -32,6 +32,36 @@ typedef struct {
 static txWatcher gxWatchers[mxMaxWatchers];
 static int gxWatcherCount = 0;
 
+/* called after each round of ready file descriptors (tun.c flushes what it coalesced) */
+typedef struct {
+	void (*callback)(void* data);
+	void* data;
+} txRoundEnd;
+#define mxMaxRoundEnds 8
+static txRoundEnd gxRoundEnds[mxMaxRoundEnds];
+static int gxRoundEndCount = 0;
+
+int xslin_at_round_end(void (*callback)(void* data), void* data)
+{
+	if (gxRoundEndCount >= mxMaxRoundEnds)
+		return -1;
+	gxRoundEnds[gxRoundEndCount].callback = callback;
+	gxRoundEnds[gxRoundEndCount].data = data;
+	gxRoundEndCount++;
+	return 0;
+}
+
+void xslin_cancel_round_end(void* data)
+{
+	int i;
+	for (i = 0; i < gxRoundEndCount; i++) {
+		if (gxRoundEnds[i].data == data) {
+			gxRoundEnds[i] = gxRoundEnds[--gxRoundEndCount];
+			return;
+		}
+	}
+}
+
 double xslin_now_ms(void)
 {
 	struct timespec ts;
@@ -283,6 +313,8 @@ void xslin_run_loop(xsMachine* the)
 				}
 			}
 		}
+		for (i = 0; i < gxRoundEndCount; i++)
+			gxRoundEnds[i].callback(gxRoundEnds[i].data);
 		now = xslin_now_ms();
 		for (;;) {
 			next = NULL;

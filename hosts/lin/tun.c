@@ -1,5 +1,6 @@
 /*
- * The simulator's tunnel interface: a Linux TUN device (IFF_TUN | IFF_NO_PI: bare IP packets)
+ * The simulator's tunnel interface: a Linux TUN device (IFF_TUN | IFF_NO_PI: IP packets, each
+ * behind a virtio_net_hdr with IFF_VNET_HDR, so that writes can merge TCP segments: tun-gro.c)
  * standing in for the lwIP netif the device uses (hosts/esp32). Inner packets cross it both
  * ways: what the host's stack routes into the interface is read here and sealed; what is
  * opened is written here and delivered to the host's stack.
@@ -11,6 +12,8 @@
  */
 #include "xs.h"
 #include "xslin_host.h"
+#include "tun-gro.h"
+#include <linux/virtio_net.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -28,10 +31,13 @@ typedef struct {
 	int fd;
 	char name[IFNAMSIZ];
 	xsSlot target;
-	uint8_t* data;
+	uint8_t* data;		/* the packet being delivered, behind its virtio_net_hdr */
 	int length;
 	xsMachine* the;
+	TunGro* gro;		/* TCP segments waiting to be written as one (tun-gro.c) */
 } LinTun;
+
+#define VNET_HEADER ((int)sizeof(struct virtio_net_hdr))
 
 void xs_lin_tun_destructor(void* data)
 {
@@ -40,6 +46,7 @@ void xs_lin_tun_destructor(void* data)
 		if (t->fd >= 0)
 			close(t->fd);
 		free(t->data);
+		free(t->gro);
 		free(t);
 	}
 }
@@ -63,10 +70,21 @@ static void onReadable(xsMachine* the, void* data, short revents)
 		ssize_t n = read(t->fd, t->data, MAX_PACKET);
 		if (n <= 0)
 			return; /* EAGAIN: drained */
-		t->length = (int)n;
-		xslin_deliver(the, &t->target, (int)n, NULL, 0);
+		if (n <= VNET_HEADER)
+			continue;
+		/* no offloads were asked for (TUNSETOFFLOAD): the header says nothing we need */
+		t->length = (int)n - VNET_HEADER;
+		xslin_deliver(the, &t->target, t->length, NULL, 0);
 		t->length = 0;
 	}
+}
+
+/* after each round of the event loop: what tun-gro.c holds goes to the kernel */
+static void flushMerged(void* data)
+{
+	LinTun* t = data;
+	if (t->fd >= 0 && tun_gro_flush(t->gro, t->fd) < 0)
+		fprintf(stderr, "xs-ipsec-lin: write to %s failed: %s\n", t->name, strerror(errno));
 }
 
 /* open(name, target) -> handle */
@@ -78,7 +96,7 @@ void xs_lin_tun_open(xsMachine* the)
 	if (fd < 0)
 		xsUnknownError("cannot open /dev/net/tun: %s", strerror(errno));
 	memset(&request, 0, sizeof(request));
-	request.ifr_flags = IFF_TUN | IFF_NO_PI;
+	request.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	strncpy(request.ifr_name, xsToString(xsArg(0)), IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &request) < 0) {
 		int e = errno;
@@ -86,9 +104,15 @@ void xs_lin_tun_open(xsMachine* the)
 		xsUnknownError("cannot create tunnel interface %s: %s%s", xsToString(xsArg(0)), strerror(e), e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	}
 	t = calloc(1, sizeof(LinTun));
-	if (t)
+	if (t) {
 		t->data = malloc(MAX_PACKET);
-	if (!t || !t->data) {
+		t->gro = calloc(1, sizeof(TunGro));
+	}
+	if (!t || !t->data || !t->gro) {
+		if (t) {
+			free(t->data);
+			free(t->gro);
+		}
 		close(fd);
 		free(t);
 		xsUnknownError("out of memory");
@@ -100,7 +124,7 @@ void xs_lin_tun_open(xsMachine* the)
 	xsRemember(t->target);
 	xsResult = xsNewHostObject(xs_lin_tun_destructor);
 	xsSetHostData(xsResult, t);
-	if (xslin_watch(the, fd, POLLIN, onReadable, t) < 0)
+	if (xslin_watch(the, fd, POLLIN, onReadable, t) < 0 || xslin_at_round_end(flushMerged, t) < 0)
 		xsUnknownError("too many watched files");
 }
 
@@ -115,19 +139,19 @@ void xs_lin_tun_read(xsMachine* the)
 	LinTun* t = getTun(the, xsArg(0));
 	xsSlot buffer = xsArg(1);
 	uint8_t* into = xslin_buffer_range(the, &buffer, xsToInteger(xsArg(2)), t->length, 1, "packet");
-	memcpy(into, t->data, t->length);
+	memcpy(into, t->data + VNET_HEADER, t->length);
 	xsResult = xsInteger(t->length);
 }
 
-/* write(handle, buffer, offset, length): one IP packet into the host's stack */
+/* write(handle, buffer, offset, length) -> true, or false when the kernel refused the packet
+   (no buffer space, a malformed packet): the caller counts it; nothing is thrown */
 void xs_lin_tun_write(xsMachine* the)
 {
 	LinTun* t = getTun(the, xsArg(0));
 	xsSlot buffer = xsArg(1);
 	xsIntegerValue length = xsToInteger(xsArg(3));
 	uint8_t* data = xslin_buffer_range(the, &buffer, xsToInteger(xsArg(2)), length, 0, "packet");
-	if (write(t->fd, data, length) < 0)
-		xsUnknownError("write to %s failed: %s", t->name, strerror(errno));
+	xsResult = xsBoolean(tun_gro_write(t->gro, t->fd, data, length) == 0);
 }
 
 void xs_lin_tun_close(xsMachine* the)
@@ -135,6 +159,8 @@ void xs_lin_tun_close(xsMachine* the)
 	LinTun* t = xsGetHostDataValidate(xsArg(0), (void*)xs_lin_tun_destructor);
 	if (t && t->fd >= 0) {
 		xslin_unwatch(the, t->fd);
+		xslin_cancel_round_end(t);
+		tun_gro_flush(t->gro, t->fd);
 		close(t->fd);
 		t->fd = -1;
 		xsForget(t->target);

@@ -21,6 +21,9 @@ int xslin_watch(xsMachine* the, int fd, short events, xslin_watch_callback callb
 void xslin_unwatch(xsMachine* the, int fd);
 void xslin_run_loop(xsMachine* the);
 double xslin_now_ms(void);
+/* a callback after each round of ready file descriptors, until cancelled (by its data) */
+int xslin_at_round_end(void (*callback)(void* data), void* data);
+void xslin_cancel_round_end(void* data);
 
 /* callback.c: calls target.callback(2, count[, address, port]) the way the Moddable
    modules deliver data; an exception nobody catches ends the process, as in a timer */

@@ -28,8 +28,9 @@ export class MemoryTunnel implements TunnelInterface {
     return p.length;
   }
 
-  write(buffer: Uint8Array, offset: number, length: number): void {
+  write(buffer: Uint8Array, offset: number, length: number): boolean {
     this.delivered.push(buffer.slice(offset, offset + length));
+    return true;
   }
 }
 

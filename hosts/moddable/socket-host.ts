@@ -12,7 +12,8 @@ import { NAT_T_PORT } from '../../src/wire/udp.js';
 export interface TunnelInterface {
   callback: (message: number, byteCount: number) => void;
   read(buffer: Uint8Array, offset: number): number;
-  write(buffer: Uint8Array, offset: number, length: number): void;
+  /** false when the packet was refused (a counted drop) */
+  write(buffer: Uint8Array, offset: number, length: number): boolean | void;
 }
 
 export type SocketLike = {
@@ -144,8 +145,8 @@ export class SocketHost implements Host {
     }
   }
 
-  deliver(buffer: Uint8Array, offset: number, length: number): void {
-    this.#tunnel.write(buffer, offset, length);
+  deliver(buffer: Uint8Array, offset: number, length: number): boolean {
+    return this.#tunnel.write(buffer, offset, length) !== false;
   }
 
   close(): void {

@@ -41,6 +41,7 @@ function memoryHost(wire: Wire, me: 'a' | 'b', delivered: Uint8Array[], clock = 
     },
     deliver(buffer, offset, length) {
       delivered.push(buffer.slice(offset, offset + length));
+      return true;
     },
   };
 }

@@ -5,7 +5,9 @@
  */
 import { ok } from '../assert.js';
 import { runProgram, uniqueId } from '../engine.js';
-import { start, twoSites } from './sites.js';
+import { BUILD, start, twoSites } from './sites.js';
+
+const INTEGRITY = `${BUILD}/js/test/interop/tcp_integrity.py`;
 import { test } from '../harness.js';
 
 function config(side: 'a' | 'b', natT: boolean): string {
@@ -48,15 +50,22 @@ sleep 0.5
 ip netns exec $A iperf3 -c 10.2.0.1 -B 10.1.0.1 -t 5 -J > /tmp/$A.iperf.json || { cat /tmp/$A.iperf.json; exit 95; }
 echo "iperf3 bits/s: $(grep -o '"bits_per_second":[^,]*' /tmp/$A.iperf.json | tail -1 | cut -d: -f2 | tr -d ' \t')"
 echo "iperf3 retransmits: $(grep -o '"retransmits":[^,]*' /tmp/$A.iperf.json | tail -1 | cut -d: -f2 | tr -d ' \t')"
+ip netns exec $B /usr/bin/python3 ${INTEGRITY} server 10.2.0.1 > /tmp/$B.integrity & sleep 0.5
+ip netns exec $A /usr/bin/python3 ${INTEGRITY} client 10.2.0.1 10.1.0.1 20000000 || exit 96
+sleep 1; cat /tmp/$B.integrity
 exit 0
 `;
     const result = await runProgram(['sh', '-c', script]);
     ok(result.status === 0, `exit ${result.status}:\n${result.output}`);
-    const received = result.output.match(/3 packets transmitted, 3 received/g) ?? [];
-    ok(received.length === 2, result.output);
+    const pings = result.output.match(/3 packets transmitted, 3 received/g) ?? [];
+    ok(pings.length === 2, result.output);
     // iperf3 moved data through the tunnel for 5 s
     const rate = Number((result.output.match(/iperf3 bits\/s:\s*([0-9.e+]+)/) ?? [])[1]);
     ok(rate > 1e6, `iperf3 throughput ${rate} bits/s:\n${result.output}`);
+    // 20 MB of random bytes arrive intact (what iperf3 does not check)
+    const sent = (result.output.match(/sent (\d+) bytes sha256 ([0-9a-f]{64})/) ?? []).slice(1).join(' ');
+    const received = (result.output.match(/received (\d+) bytes sha256 ([0-9a-f]{64})/) ?? []).slice(1).join(' ');
+    ok(sent.length > 0 && sent === received, `sent "${sent}", received "${received}":\n${result.output}`);
     console.log(`iperf3 TCP through the simulators (${natT ? 'UDP 4500' : 'raw ESP'}): ${(rate / 1e6).toFixed(1)} Mbit/s`);
     // the gateways said they were up, with their SAs and policies
     ok((result.output.match(/xs-ipsec \[CFG\] gateway up on xsipsec0 \(10\.[12]\.0\.1\/16, MTU 1400\), 2 SAs, 2 policies/g) ?? []).length === 2, result.output);

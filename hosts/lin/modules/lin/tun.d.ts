@@ -7,7 +7,8 @@ declare module 'lin/tun' {
     callback: (message: number, byteCount: number) => void;
     /** inside the callback: copies the packet into buffer at offset; returns its length */
     read(buffer: Uint8Array, offset?: number): number;
-    write(buffer: Uint8Array, offset?: number, length?: number): void;
+    /** false when the kernel refused the packet (counted by the caller, never thrown) */
+    write(buffer: Uint8Array, offset?: number, length?: number): boolean;
     close(): void;
   }
   export default Tun;

@@ -26,7 +26,7 @@ export class Tun {
     return tunRead(this.#handle, buffer, offset);
   }
   write(buffer, offset = 0, length = buffer.byteLength - offset) {
-    tunWrite(this.#handle, buffer, offset, length);
+    return tunWrite(this.#handle, buffer, offset, length);
   }
   close() {
     tunClose(this.#handle);
