@@ -32,7 +32,8 @@ typedef struct {
 static txWatcher gxWatchers[mxMaxWatchers];
 static int gxWatcherCount = 0;
 
-/* called after each round of ready file descriptors (tun.c flushes what it coalesced) */
+/* called before each wait for file descriptors and timers: tun.c and socket.c send what they
+   held back to send as one (merged TCP segments, UDP datagrams of one size) */
 typedef struct {
 	void (*callback)(void* data);
 	void* data;
@@ -290,6 +291,9 @@ void xslin_run_loop(xsMachine* the)
 			timeout = 0;
 		else
 			timeout = (int)(next->when - now + 0.999);
+		/* before waiting: what the modules hold back to send in batches goes out */
+		for (i = 0; i < gxRoundEndCount; i++)
+			gxRoundEnds[i].callback(gxRoundEnds[i].data);
 		count = gxWatcherCount;
 		for (i = 0; i < count; i++) {
 			fds[i].fd = gxWatchers[i].fd;
@@ -313,8 +317,6 @@ void xslin_run_loop(xsMachine* the)
 				}
 			}
 		}
-		for (i = 0; i < gxRoundEndCount; i++)
-			gxRoundEnds[i].callback(gxRoundEnds[i].data);
 		now = xslin_now_ms();
 		for (;;) {
 			next = NULL;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/udp.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -32,9 +34,25 @@
    UdpRcvbufErrors drop. The device has its own bound (Moddable's socket read queue). */
 #define RECEIVE_BUFFER (4 * 1024 * 1024)
 
+/*
+ * Sending in batches (UDP only): datagrams of one size to one destination, written during one
+ * round of the event loop, leave in one sendmsg() with UDP_SEGMENT (Linux's UDP GSO), which
+ * the kernel cuts into the same datagrams: ESP packets of full-size TCP segments all have one
+ * size. The batch goes out before the loop waits again (xslin_at_round_end), so nothing is
+ * held longer than the callbacks of one round.
+ */
+#define BATCH_BYTES 65000
+#define BATCH_COUNT 64
+
 typedef struct {
 	int fd;
 	int kind;
+	uint8_t* batch;		/* datagrams waiting, back to back */
+	int batchLength;
+	int batchCount;
+	int segment;		/* the size of each (the last may be shorter: then the batch is closed) */
+	struct sockaddr_in batchTo;
+	unsigned failed;	/* batched datagrams the kernel refused (reported on stderr) */
 	xsSlot target;		/* the JS Socket object whose callback receives datagrams (remembered) */
 	uint8_t* data;		/* the datagram being delivered */
 	int length;
@@ -42,9 +60,13 @@ typedef struct {
 	xsMachine* the;
 } LinSocket;
 
+static void flushBatch(void* data);
+
 static void socketClose(LinSocket* s)
 {
 	if (s->fd >= 0) {
+		flushBatch(s);
+		xslin_cancel_round_end(s);
 		xslin_unwatch(s->the, s->fd);
 		close(s->fd);
 		s->fd = -1;
@@ -63,6 +85,7 @@ void xs_lin_socket_destructor(void* data)
 		if (s->fd >= 0)
 			close(s->fd);
 		free(s->data);
+		free(s->batch);
 		free(s);
 	}
 }
@@ -134,10 +157,16 @@ void xs_lin_socket_open(xsMachine* the)
 		}
 	}
 	s = calloc(1, sizeof(LinSocket));
-	if (s)
+	if (s) {
 		s->data = malloc(MAX_DATAGRAM);
-	if (!s || !s->data) {
+		s->batch = kind == KIND_UDP ? malloc(BATCH_BYTES) : NULL;
+	}
+	if (!s || !s->data || (kind == KIND_UDP && !s->batch)) {
 		close(fd);
+		if (s) {
+			free(s->data);
+			free(s->batch);
+		}
 		free(s);
 		xsUnknownError("out of memory");
 	}
@@ -148,7 +177,7 @@ void xs_lin_socket_open(xsMachine* the)
 	xsRemember(s->target);
 	xsResult = xsNewHostObject(xs_lin_socket_destructor);
 	xsSetHostData(xsResult, s);
-	if (xslin_watch(the, fd, POLLIN, onReadable, s) < 0) {
+	if (xslin_watch(the, fd, POLLIN, onReadable, s) < 0 || (kind == KIND_UDP && xslin_at_round_end(flushBatch, s) < 0)) {
 		socketClose(s);
 		xsUnknownError("too many sockets");
 	}
@@ -195,6 +224,49 @@ void xs_lin_socket_read_into(xsMachine* the)
 	xsResult = xsInteger(available);
 }
 
+/* Sends what waits in the batch: one datagram plainly, several with UDP_SEGMENT. */
+static void flushBatch(void* data)
+{
+	LinSocket* s = data;
+	int count = s->batchCount;
+	if (count == 0 || s->fd < 0)
+		return;
+	s->batchCount = 0;
+	if (count > 1) {
+		char control[CMSG_SPACE(sizeof(uint16_t))];
+		struct iovec part = { s->batch, (size_t)s->batchLength };
+		struct msghdr message;
+		struct cmsghdr* c;
+		memset(&message, 0, sizeof(message));
+		memset(control, 0, sizeof(control));
+		message.msg_name = &s->batchTo;
+		message.msg_namelen = sizeof(s->batchTo);
+		message.msg_iov = &part;
+		message.msg_iovlen = 1;
+		message.msg_control = control;
+		message.msg_controllen = sizeof(control);
+		c = CMSG_FIRSTHDR(&message);
+		c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		*(uint16_t*)CMSG_DATA(c) = (uint16_t)s->segment;
+		if (sendmsg(s->fd, &message, 0) >= 0) {
+			s->batchLength = 0;
+			return;
+		}
+		/* no UDP GSO here (or refused): one by one */
+	}
+	{
+		int offset;
+		for (offset = 0; offset < s->batchLength; offset += s->segment) {
+			int size = s->batchLength - offset < s->segment ? s->batchLength - offset : s->segment;
+			if (sendto(s->fd, s->batch + offset, size, 0, (struct sockaddr*)&s->batchTo, sizeof(s->batchTo)) < 0 && s->failed++ % 1000 == 0)
+				fprintf(stderr, "xs-ipsec-lin: send failed: %s (%u datagrams so far)\n", strerror(errno), s->failed);
+		}
+	}
+	s->batchLength = 0;
+}
+
 static void sendDatagram(xsMachine* the, LinSocket* s, const char* ip, int port, void* data, size_t size)
 {
 	struct sockaddr_in to;
@@ -205,6 +277,22 @@ static void sendDatagram(xsMachine* the, LinSocket* s, const char* ip, int port,
 		xsRangeError("address %s is not an IPv4 address", ip);
 	if (s->fd < 0)
 		xsUnknownError("socket is closed");
+	if (s->kind == KIND_UDP && size > 0 && size <= 1500) {
+		/* joins the batch when it has the batch's destination and size */
+		if (s->batchCount && (s->batchTo.sin_addr.s_addr != to.sin_addr.s_addr || s->batchTo.sin_port != to.sin_port
+				|| (int)size > s->segment || s->batchLength % s->segment != 0
+				|| s->batchLength + (int)size > BATCH_BYTES || s->batchCount >= BATCH_COUNT))
+			flushBatch(s);
+		if (s->batchCount == 0) {
+			s->batchTo = to;
+			s->segment = (int)size;
+		}
+		memcpy(s->batch + s->batchLength, data, size);
+		s->batchLength += (int)size;
+		s->batchCount++;
+		return;
+	}
+	flushBatch(s); /* what waits goes first */
 	if (sendto(s->fd, data, size, 0, (struct sockaddr*)&to, sizeof(to)) < 0)
 		xsUnknownError("send failed: %s", strerror(errno));
 }

@@ -1,6 +1,6 @@
 /*
  * The simulator's tunnel interface: a Linux TUN device (IFF_TUN | IFF_NO_PI: IP packets, each
- * behind a virtio_net_hdr with IFF_VNET_HDR, so that writes can merge TCP segments: tun-gro.c)
+ * behind a virtio_net_hdr with IFF_VNET_HDR, so that writes can merge TCP segments: tun-offload.c)
  * standing in for the lwIP netif the device uses (hosts/esp32). Inner packets cross it both
  * ways: what the host's stack routes into the interface is read here and sealed; what is
  * opened is written here and delivered to the host's stack.
@@ -12,7 +12,7 @@
  */
 #include "xs.h"
 #include "xslin_host.h"
-#include "tun-gro.h"
+#include "tun-offload.h"
 #include <linux/virtio_net.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,10 +31,12 @@ typedef struct {
 	int fd;
 	char name[IFNAMSIZ];
 	xsSlot target;
-	uint8_t* data;		/* the packet being delivered, behind its virtio_net_hdr */
+	uint8_t* data;		/* what was read: a virtio_net_hdr, then a packet */
+	uint8_t* segment;	/* a segment cut from a TCP super-packet (tun-offload.c) */
+	uint8_t* current;	/* the packet being delivered: in data, or segment */
 	int length;
 	xsMachine* the;
-	TunGro* gro;		/* TCP segments waiting to be written as one (tun-gro.c) */
+	TunGro* gro;		/* TCP segments waiting to be written as one (tun-offload.c) */
 } LinTun;
 
 #define VNET_HEADER ((int)sizeof(struct virtio_net_hdr))
@@ -46,6 +48,7 @@ void xs_lin_tun_destructor(void* data)
 		if (t->fd >= 0)
 			close(t->fd);
 		free(t->data);
+		free(t->segment);
 		free(t->gro);
 		free(t);
 	}
@@ -62,24 +65,44 @@ static LinTun* getTun(xsMachine* the, xsSlot slot)
 /* Packets taken per poll() wake-up before other watchers and timers get a turn. */
 #define MAX_BATCH 64
 
+static void deliverPacket(xsMachine* the, LinTun* t, uint8_t* packet, int length)
+{
+	t->current = packet;
+	t->length = length;
+	xslin_deliver(the, &t->target, length, NULL, 0);
+	t->length = 0;
+}
+
 static void onReadable(xsMachine* the, void* data, short revents)
 {
 	LinTun* t = data;
 	int batch;
 	for (batch = 0; batch < MAX_BATCH && t->fd >= 0; batch++) {
+		struct virtio_net_hdr* header = (struct virtio_net_hdr*)t->data;
+		uint8_t* packet = t->data + VNET_HEADER;
+		int length;
 		ssize_t n = read(t->fd, t->data, MAX_PACKET);
 		if (n <= 0)
 			return; /* EAGAIN: drained */
 		if (n <= VNET_HEADER)
 			continue;
-		/* no offloads were asked for (TUNSETOFFLOAD): the header says nothing we need */
-		t->length = (int)n - VNET_HEADER;
-		xslin_deliver(the, &t->target, t->length, NULL, 0);
-		t->length = 0;
+		length = (int)n - VNET_HEADER;
+		if (header->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+			if (header->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+				tun_complete_checksum(packet, length, header->csum_start, header->csum_offset);
+			deliverPacket(the, t, packet, length);
+		}
+		else if ((header->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4) {
+			/* a TCP super-packet (TSO): the gateway gets the segments the kernel would have sent */
+			int index, size;
+			for (index = 0; t->fd >= 0 && (size = tun_segment(packet, length, header->gso_size, index, t->segment)) > 0; index++)
+				deliverPacket(the, t, t->segment, size);
+		}
+		/* no other offload was offered (TUNSETOFFLOAD): nothing else arrives */
 	}
 }
 
-/* after each round of the event loop: what tun-gro.c holds goes to the kernel */
+/* after each round of the event loop: what tun-offload.c holds goes to the kernel */
 static void flushMerged(void* data)
 {
 	LinTun* t = data;
@@ -103,14 +126,22 @@ void xs_lin_tun_open(xsMachine* the)
 		close(fd);
 		xsUnknownError("cannot create tunnel interface %s: %s%s", xsToString(xsArg(0)), strerror(e), e == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	}
+	/* checksums and TCP segmentation for IPv4 are ours to do (tun-offload.c) */
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
+		int e = errno;
+		close(fd);
+		xsUnknownError("cannot set offloads on %s: %s", xsToString(xsArg(0)), strerror(e));
+	}
 	t = calloc(1, sizeof(LinTun));
 	if (t) {
 		t->data = malloc(MAX_PACKET);
+		t->segment = malloc(MAX_PACKET);
 		t->gro = calloc(1, sizeof(TunGro));
 	}
-	if (!t || !t->data || !t->gro) {
+	if (!t || !t->data || !t->segment || !t->gro) {
 		if (t) {
 			free(t->data);
+			free(t->segment);
 			free(t->gro);
 		}
 		close(fd);
@@ -139,7 +170,7 @@ void xs_lin_tun_read(xsMachine* the)
 	LinTun* t = getTun(the, xsArg(0));
 	xsSlot buffer = xsArg(1);
 	uint8_t* into = xslin_buffer_range(the, &buffer, xsToInteger(xsArg(2)), t->length, 1, "packet");
-	memcpy(into, t->data + VNET_HEADER, t->length);
+	memcpy(into, t->current, t->length);
 	xsResult = xsInteger(t->length);
 }
 

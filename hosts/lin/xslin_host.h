@@ -21,7 +21,8 @@ int xslin_watch(xsMachine* the, int fd, short events, xslin_watch_callback callb
 void xslin_unwatch(xsMachine* the, int fd);
 void xslin_run_loop(xsMachine* the);
 double xslin_now_ms(void);
-/* a callback after each round of ready file descriptors, until cancelled (by its data) */
+/* a callback before each wait of the event loop (after every callback, timer and promise job
+   of the round), until cancelled (by its data) */
 int xslin_at_round_end(void (*callback)(void* data), void* data);
 void xslin_cancel_round_end(void* data);
 

@@ -1,6 +1,6 @@
 /*
- * Receive offload for the simulator's TUN device: see tun-gro.c. The device must be opened
- * with IFF_VNET_HDR: every write carries a virtio_net_hdr.
+ * Offloads for the simulator's TUN device: see tun-offload.c. The device must be opened with
+ * IFF_VNET_HDR: every read and write carries a virtio_net_hdr.
  */
 #ifndef __TUN_GRO__
 #define __TUN_GRO__
@@ -28,5 +28,12 @@ int tun_gro_write(TunGro* g, int fd, const uint8_t* packet, int length);
 int tun_gro_flush(TunGro* g, int fd);
 /* One packet as it is, behind an empty virtio_net_hdr. */
 int tun_write_plain(int fd, const uint8_t* packet, int length);
+
+/* Finishes a checksum the kernel left to us (NEEDS_CSUM: csum_start, csum_offset). */
+void tun_complete_checksum(uint8_t* packet, int length, int start, int offset);
+/* Segment `index` of an IPv4 TCP super-packet cut at `mss` bytes of payload, written to
+   `segment` (room for the headers plus mss) with its headers and checksums complete: its
+   length, 0 after the last segment, -1 when the packet is not one we can cut. */
+int tun_segment(const uint8_t* packet, int length, int mss, int index, uint8_t* segment);
 
 #endif

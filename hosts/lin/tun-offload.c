@@ -1,5 +1,16 @@
 /*
- * Receive offload for the simulator's TUN device (tun.c), as Linux's own GRO does for a NIC:
+ * Offloads for the simulator's TUN device (tun.c), both directions, as a NIC does them for
+ * Linux. They live in the simulator's TUN glue only: the JS data path sees ordinary packets,
+ * and on the device lwIP's netif takes packets one by one.
+ *
+ * Segmentation (TSO), packets the host's stack sends into the tunnel: with TUN_F_TSO4 the
+ * kernel hands over TCP super-packets of up to 64 KB with a virtio_net_hdr (gso_size = MSS)
+ * and, with TUN_F_CSUM, packets whose checksum it left to us (NEEDS_CSUM). tun_segment cuts a
+ * super-packet into the segments the kernel would have sent, with their IP and TCP headers
+ * and checksums complete, and tun_complete_checksum finishes a left checksum: the gateway
+ * seals ordinary packets. The sending stack then works per 64 KB, not per segment.
+ *
+ * Merging (GRO), packets the gateway opens, as Linux's own GRO does for a NIC:
  * consecutive TCP segments of one flow that the gateway delivers in one round of the event
  * loop are written to the kernel as one large packet with a virtio_net_hdr asking it to
  * treat them as segments of MSS bytes (VIRTIO_NET_HDR_GSO_TCPV4). The kernel's stack then
@@ -12,11 +23,8 @@
  * the last exactly MSS bytes, 64 KB at most. Each segment's TCP checksum is verified before
  * it is merged (one that fails is written alone, and the kernel drops it), since the merged
  * packet's checksum is left for the kernel to complete (VIRTIO_NET_HDR_F_NEEDS_CSUM).
- *
- * This lives in the simulator's TUN glue only: the JS data path is the same, and on the
- * device lwIP's netif takes packets one by one.
  */
-#include "tun-gro.h"
+#include "tun-offload.h"
 #include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -176,4 +184,65 @@ int tun_gro_write(TunGro* g, int fd, const uint8_t* packet, int length)
 		g->nextSequence = word(packet + 24) + payload;
 	}
 	return 0;
+}
+
+void tun_complete_checksum(uint8_t* packet, int length, int start, int offset)
+{
+	unsigned sum;
+	if (start < 0 || start + offset + 2 > length)
+		return; /* not a checksum we can place: the receiver will drop the packet */
+	/* the field holds the pseudo-header's sum: add the rest and store the complement */
+	sum = ~fold(sum16(packet + start, length - start, 0)) & 0xffff;
+	packet[start + offset] = sum >> 8;
+	packet[start + offset + 1] = sum & 0xff;
+}
+
+int tun_segment(const uint8_t* packet, int length, int mss, int index, uint8_t* segment)
+{
+	int ip, tcp, headers, start, payload, count, total;
+	unsigned sum;
+	uint32_t sequence;
+	uint16_t id;
+	if (length < 40 || (packet[0] >> 4) != 4 || packet[9] != 6 || mss <= 0)
+		return -1;
+	ip = (packet[0] & 15) * 4;
+	if (ip < 20 || ip + 20 > length)
+		return -1;
+	tcp = (packet[ip + 12] >> 4) * 4;
+	headers = ip + tcp;
+	if (tcp < 20 || headers > length)
+		return -1;
+	count = (length - headers + mss - 1) / mss;
+	if (index >= count)
+		return 0;
+	start = headers + index * mss;
+	payload = length - start < mss ? length - start : mss;
+	total = headers + payload;
+	memcpy(segment, packet, headers);
+	memcpy(segment + headers, packet + start, payload);
+	/* IP: its length, an identification per segment, the header checksum */
+	id = (uint16_t)(((packet[4] << 8) | packet[5]) + index);
+	segment[2] = total >> 8;
+	segment[3] = total & 0xff;
+	segment[4] = id >> 8;
+	segment[5] = id & 0xff;
+	segment[10] = segment[11] = 0;
+	sum = ~fold(sum16(segment, ip, 0)) & 0xffff;
+	segment[10] = sum >> 8;
+	segment[11] = sum & 0xff;
+	/* TCP: the sequence number of this segment; FIN and PSH only on the last, CWR only on the first */
+	sequence = word(packet + ip + 4) + (uint32_t)index * (uint32_t)mss;
+	segment[ip + 4] = sequence >> 24;
+	segment[ip + 5] = (sequence >> 16) & 0xff;
+	segment[ip + 6] = (sequence >> 8) & 0xff;
+	segment[ip + 7] = sequence & 0xff;
+	if (index != count - 1)
+		segment[ip + 13] &= ~0x09;
+	if (index != 0)
+		segment[ip + 13] &= ~0x80;
+	segment[ip + 16] = segment[ip + 17] = 0;
+	sum = ~fold(sum16(segment + ip, total - ip, sum16(segment + 12, 8, 6 + total - ip))) & 0xffff;
+	segment[ip + 16] = sum >> 8;
+	segment[ip + 17] = sum & 0xff;
+	return total;
 }
