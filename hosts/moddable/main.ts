@@ -20,4 +20,4 @@ const groups = ['curve25519', 'ecp256', 'ecp384', 'modp2048'].map((g) => `${g} $
 trace(`xs-ipsec: crypto provider ${crypto.name}: AES/SHA/ChaCha20 native; key exchange: ${groups}\n`);
 const memory = xsMemory();
 trace(`xs-ipsec: XS heap in use: ${memory.chunksUsed} bytes of chunks, ${memory.slotsUsed} bytes of slots, ${memory.garbageCollections} collections\n`);
-trace('xs-ipsec: the ESP/AH data path is built (src/esp); the gateway that wires it to sockets, a tunnel interface and IKEv2 is not yet (see README, "Status"): nothing more to run.\n');
+trace('xs-ipsec: the gateway needs a tunnel interface: in the simulator a TUN device (hosts/lin/gateway-main.ts, `sudo npm start`); on an ESP32 the lwIP netif of the board support (not built yet, see README "Status").\n');
