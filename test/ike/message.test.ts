@@ -290,5 +290,12 @@ test('property: random bytes and mutations of a valid message never make the par
       return r.ok === true || typeof r.error.reason === 'string';
     },
   ), { numRuns: runs });
+  // random payload chains behind a sound header, first payload of a known or unknown type
+  const types = [...Object.values(PayloadType), 1, 49, 200];
+  fc.assert(fc.property(fc.constantFrom(...types), fc.uint8Array({ maxLength: 300 }), (first, chain) => {
+    const r = parseMessage(rawMessage(first, chain));
+    if (r.ok) deepEqual(parsed(parseMessage(encodeMessage(r.header, r.payloads))).payloads, r.payloads);
+    return r.ok === true || typeof r.error.reason === 'string';
+  }), { numRuns: runs });
   ok(Date.now() - started < 20000, `took ${Date.now() - started} ms`);
 });
