@@ -341,3 +341,27 @@ test('ike ts: IPv6, TS types, malformed selectors ignored without exceptions', (
   ok(narrowTrafficSelectors(SITE, { tsi: [backwards, ts('10.2.0.0/16')], tsr: [ts('10.1.0.0/16')] }, 'responder').ok, 'the good one is kept');
   equal(narrowTrafficSelectors(SITE, {} as { tsi: TsRange[]; tsr: TsRange[] }, 'responder').ok, false);
 });
+
+test('ike ts: property: every narrowed selector lies within one offered and one of ours (never widened)', () => {
+  const within = (inner: TsRange, outer: TsRange) => {
+    const cmp = (a: Uint8Array, b: Uint8Array) => { for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i]; return 0; };
+    return inner.start.length === outer.start.length && cmp(inner.start, outer.start) >= 0 && cmp(inner.end, outer.end) <= 0 &&
+      (outer.protocol === 0 || inner.protocol === outer.protocol) &&
+      ((outer.startPort === 0 && outer.endPort === 65535) || (inner.startPort >= outer.startPort && inner.endPort <= outer.endPort) ||
+        (inner.startPort === 65535 && inner.endPort === 0 && outer.startPort === 65535 && outer.endPort === 0));
+  };
+  const address = fc.oneof(
+    fc.tuple(fc.integer({ min: 9, max: 11 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 6, max: 32 })).map(([a, b, n]) => `${a}.${b}.0.${b}/${n}`),
+    fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 30, max: 128 })).map(([a, n]) => `2001:db8:${a}::/${n}`),
+  );
+  const ports = fc.oneof(fc.constant([0, 65535]), fc.constant([65535, 0]), fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 })).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]));
+  const selector = fc.tuple(address, fc.constantFrom(0, 6, 17), ports).map(([a, p, [s, e]]) => ts(a, p, s, e));
+  const list = fc.array(selector, { minLength: 1, maxLength: 3 });
+  fc.assert(fc.property(list, list, list, list, fc.constantFrom<'initiator' | 'responder'>('initiator', 'responder'), (local, remote, tsi, tsr, role) => {
+    const r = narrowTrafficSelectors({ local, remote }, { tsi, tsr }, role);
+    if (!r.ok) return;
+    const [forTsi, forTsr] = role === 'responder' ? [remote, local] : [local, remote];
+    for (const t of r.tsi) ok(tsi.some((o) => within(t, o)) && forTsi.some((o) => within(t, o)), show(t));
+    for (const t of r.tsr) ok(tsr.some((o) => within(t, o)) && forTsr.some((o) => within(t, o)), show(t));
+  }), { numRuns: 300 });
+});
