@@ -13,13 +13,9 @@ import { Esn, Integ, Ke, TransformType } from '../crypto/registry.js';
 import type { AddressRange } from '../policy/selector.js';
 import { ProtocolId, type WireProposal, type WireTransform } from './types.js';
 
-/** RFC 7296 §3.10.1 Notify Message Types used here. */
-export const NotifyType = {
-  INVALID_SYNTAX: 7,
-  NO_PROPOSAL_CHOSEN: 14,
-  INVALID_KE_PAYLOAD: 17,
-  TS_UNACCEPTABLE: 38,
-} as const;
+import { NotifyType, TsType } from './payloads.js';
+
+export { NotifyType, TsType } from './payloads.js';
 
 /* ------------------------------------------------------------------ proposals (§2.7, §3.3) */
 
@@ -255,9 +251,6 @@ export interface TsRange {
   startPort: number;
   endPort: number;
 }
-
-/** §3.13.1 TS Types. */
-export const TsType = { IPV4_ADDR_RANGE: 7, IPV6_ADDR_RANGE: 8 } as const;
 
 /** The TS Type a range is sent as. */
 export const tsType = (ts: TsRange) => (ts.start.length === 4 ? TsType.IPV4_ADDR_RANGE : TsType.IPV6_ADDR_RANGE);
