@@ -136,7 +136,7 @@ test('KeyLog: a Logger sink writes nothing without keylog', () => {
 
 // -- tshark: it loads the tables and decrypts what an EspSa sealed ------------------------------
 
-const tshark = (await runProgram(['sh', '-c', 'command -v tshark'])).status === 0;
+const tshark = (await runProgram(['sh', '-c', 'command -v tshark && command -v xxd'])).status === 0;
 
 /** A classic pcap (microsecond, little-endian) with one record, link type 228 (raw IPv4). */
 function pcap(packet: Uint8Array): Uint8Array {
