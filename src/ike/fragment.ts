@@ -1,0 +1,276 @@
+/**
+ * IKEv2 message fragmentation (RFC 7383), sans-IO.
+ *
+ *   SKF payload (§2.5): [generic header 4][Fragment Number 2][Total Fragments 2][IV][encrypted: piece | padding | Pad Length][ICV]
+ *
+ * fragmentMessage encodes the inner payload chain once and cuts it into pieces so that each
+ * whole fragment message (IKE header, SKF header, IV, padding, Pad Length, ICV) fits in
+ * maxFragmentSize (§2.5.1); each piece is encrypted and integrity-protected on its own, the
+ * AAD / ICV covering that fragment's own IKE header and SKF header (§2.5.3, RFC 5282 §5.1).
+ *
+ * Reassembler verifies each fragment before keeping it (§2.6: fragments that do not
+ * authenticate are dropped, so a forged fragment cannot poison reassembly), ignores
+ * duplicates, restarts on a higher Total Fragments and drops a lower one (§2.6.1), and bounds
+ * what it keeps: fragments per message, bytes per message, messages in progress, and age.
+ * add never throws on the bytes it is given.
+ *
+ * The SK payload code in protect.ts exports no lower-level helper (its suite, nonce and
+ * counter-block functions are private), and the SKF layout (4 more header bytes inside the
+ * AAD) cannot be produced through protectMessage; the per-fragment cryptography below is
+ * therefore written against the provider API (crypto.aeadKey / cipherKey / macKey).
+ */
+import { constantTimeEqualAt } from '../crypto/compare.js';
+import type { Crypto } from '../crypto/provider.js';
+import type { IkeAlgorithms } from './keymat.js';
+import { encodeMessage, encodePayloadChain, IKE_HEADER_LENGTH, PAYLOAD_HEADER_LENGTH, parseMessage, parsePayloadChain, type MessageHeader, type ParsedHeader } from './message.js';
+import { PayloadType, wireType, type Payload } from './payloads.js';
+import type { SkKeys } from './protect.js';
+
+/** §2.5: the SKF payload's fixed fields after the generic header */
+const SKF_FIXED = 4;
+/** where the IV starts in a fragment message */
+const IV_AT = IKE_HEADER_LENGTH + PAYLOAD_HEADER_LENGTH + SKF_FIXED;
+
+interface FragmentSuite {
+  ivLength: number;
+  icvLength: number;
+  blockSize: number;
+  /** encrypts message[at, at+length) in place and writes the ICV after it */
+  seal(message: Uint8Array, iv: Uint8Array, at: number, length: number): void;
+  /** verifies the ICV after message[at, at+length); decrypts in place; false if it does not authenticate */
+  open(message: Uint8Array, iv: Uint8Array, at: number, length: number): boolean;
+}
+
+function fragmentSuite(crypto: Crypto, algorithms: IkeAlgorithms, keys: SkKeys): FragmentSuite {
+  const e = algorithms.encryption.primitive;
+  const integrity = algorithms.integrity ?? null;
+  if (e.kind === 'aead') {
+    if (integrity) throw new TypeError(`${algorithms.encryption.name} is combined-mode: no integrity algorithm (RFC 5282 §8)`);
+    if (keys.encryption.length !== e.keyBytes + e.saltBytes) throw new RangeError(`${algorithms.encryption.name} needs ${e.keyBytes + e.saltBytes} bytes of SK_e`);
+    const key = crypto.aeadKey(e.aead, keys.encryption.subarray(0, e.keyBytes), e.tagBytes);
+    // RFC 5282 §4, RFC 7634 §2: nonce = salt (end of SK_e) | IV
+    const nonce = (iv: Uint8Array) => {
+      const n = new Uint8Array(e.saltBytes + iv.length);
+      n.set(keys.encryption.subarray(e.keyBytes));
+      n.set(iv, e.saltBytes);
+      return n;
+    };
+    // §2.5.3 with RFC 5282 §5.1: AAD = this fragment's IKE header | SKF header (8 bytes)
+    return {
+      ivLength: e.ivBytes, icvLength: e.tagBytes, blockSize: 1,
+      seal: (m, iv, at, length) => key.seal(nonce(iv), m.slice(0, IV_AT), m, at, length),
+      open: (m, iv, at, length) => key.open(nonce(iv), m.slice(0, IV_AT), m, at, length),
+    };
+  }
+  if (e.kind !== 'cipher') throw new TypeError(`${algorithms.encryption.name} is not an IKE encryption algorithm`);
+  if (!integrity || integrity.primitive.kind !== 'mac') throw new TypeError(`${algorithms.encryption.name} needs an integrity algorithm`);
+  const m = integrity.primitive;
+  if (keys.encryption.length !== e.keyBytes + e.nonceBytes) throw new RangeError(`${algorithms.encryption.name} needs ${e.keyBytes + e.nonceBytes} bytes of SK_e`);
+  if (keys.integrity.length !== m.keyBytes) throw new RangeError(`${integrity.name} needs ${m.keyBytes} bytes of SK_a`);
+  const cipher = crypto.cipherKey(e.cipher, keys.encryption.subarray(0, e.keyBytes));
+  const mac = crypto.macKey(m.mac, keys.integrity, m.hash);
+  // CBC takes the IV; CTR the counter block nonce | IV | 1 (RFC 5930 §2, RFC 3686 §4)
+  const cipherIv = (iv: Uint8Array) => {
+    if (e.cipher !== 'aes-ctr') return iv;
+    const block = new Uint8Array(16);
+    block.set(keys.encryption.subarray(e.keyBytes));
+    block.set(iv, e.nonceBytes);
+    block[15] = 1;
+    return block;
+  };
+  // RFC 7296 §3.14 via RFC 7383 §2.5.3: the ICV covers the fragment from its IKE header to the end of its ciphertext
+  return {
+    ivLength: e.ivBytes, icvLength: m.truncateBytes, blockSize: e.blockBytes,
+    seal: (msg, iv, at, length) => {
+      cipher.encrypt(cipherIv(iv), msg, at, length);
+      mac.compute(msg, 0, at + length, msg.subarray(at + length, at + length + m.truncateBytes));
+    },
+    open: (msg, iv, at, length) => {
+      const icv = new Uint8Array(m.truncateBytes);
+      mac.compute(msg, 0, at + length, icv);
+      if (!constantTimeEqualAt(icv, 0, msg, at + length, m.truncateBytes)) return false;
+      cipher.decrypt(cipherIv(iv), msg, at, length);
+      return true;
+    },
+  };
+}
+
+/**
+ * The messages carrying `innerPayloads` as SKF fragments (RFC 7383 §2.5), each at most
+ * `maxFragmentSize` bytes as a whole IKE message. `keys` are the sender's (skKeys). The first
+ * fragment's Next Payload is the first inner payload's type, the others' 0 (§2.5); Fragment
+ * Numbers run 1..N and every fragment carries Total Fragments N. Throws RangeError when
+ * maxFragmentSize leaves no room for a byte of data, or more than 65535 fragments are needed.
+ */
+export function fragmentMessage(
+  crypto: Crypto,
+  algorithms: IkeAlgorithms,
+  keys: SkKeys,
+  header: MessageHeader,
+  innerPayloads: Payload[],
+  maxFragmentSize: number,
+  random: (out: Uint8Array) => void = (out) => crypto.randomBytes(out),
+): Uint8Array[] {
+  const suite = fragmentSuite(crypto, algorithms, keys);
+  const inner = encodePayloadChain(innerPayloads);
+  // §2.5.1: the largest encrypted part that fits; it holds piece | padding | Pad Length (RFC 7296 §3.14)
+  const room = maxFragmentSize - IV_AT - suite.ivLength - suite.icvLength;
+  const maxPiece = Math.floor(room / suite.blockSize) * suite.blockSize - 1;
+  if (maxPiece < 1) throw new RangeError(`a ${maxFragmentSize}-byte fragment has no room for data with ${algorithms.encryption.name}`);
+  const total = Math.max(1, Math.ceil(inner.length / maxPiece));
+  if (total > 0xffff) throw new RangeError(`${total} fragments: Total Fragments is 16 bits (§2.5)`);
+  const first = innerPayloads.length > 0 ? wireType(innerPayloads[0]) : PayloadType.NONE;
+  const out: Uint8Array[] = [];
+  for (let n = 1; n <= total; n++) {
+    const piece = inner.subarray((n - 1) * maxPiece, Math.min(inner.length, n * maxPiece));
+    const padLength = (suite.blockSize - ((piece.length + 1) % suite.blockSize)) % suite.blockSize;
+    const plainLength = piece.length + padLength + 1;
+    const skf: Payload = {
+      type: PayloadType.SKF, firstPayload: n === 1 ? first : PayloadType.NONE,
+      fragmentNumber: n, totalFragments: total,
+      data: new Uint8Array(suite.ivLength + plainLength + suite.icvLength),
+    };
+    // lengths count the ICV: encode now, fill in place
+    const message = encodeMessage(header, [skf]);
+    const iv = new Uint8Array(suite.ivLength);
+    random(iv);
+    message.set(iv, IV_AT);
+    const plainAt = IV_AT + suite.ivLength;
+    message.set(piece, plainAt);
+    message[plainAt + plainLength - 1] = padLength;
+    suite.seal(message, iv, plainAt, plainLength);
+    out.push(message);
+  }
+  return out;
+}
+
+export type ReassemblyResult =
+  | { kind: 'incomplete' }
+  | { kind: 'complete'; header: ParsedHeader; payloads: Payload[] }
+  | { kind: 'drop'; reason: string };
+
+export interface ReassemblerOptions {
+  /** most fragments a message may have (Total Fragments above it is dropped); default 64 */
+  maxFragments?: number;
+  /** most decrypted bytes kept for one message; default 65536 */
+  maxBytes?: number;
+  /** most messages in reassembly at once; default 1 (one per direction and Reassembler) */
+  maxMessages?: number;
+  /** milliseconds after a message's first kept fragment when its partial state is dropped; default 30000 */
+  timeoutMs?: number;
+}
+
+interface Partial {
+  total: number;
+  started: number;
+  bytes: number;
+  firstPayload: number;
+  header: ParsedHeader | null;
+  pieces: (Uint8Array | undefined)[];
+  count: number;
+}
+
+/**
+ * Reassembles fragmented messages of one IKE SA and direction (RFC 7383 §2.6), keyed by
+ * Message ID. `keys` are the peer's (skKeys with the peer's I flag). `now` is a time in
+ * milliseconds, passed in so that the caller owns the clock.
+ */
+export class Reassembler {
+  readonly #crypto: Crypto;
+  readonly #algorithms: IkeAlgorithms;
+  readonly #keys: SkKeys;
+  readonly #maxFragments: number;
+  readonly #maxBytes: number;
+  readonly #maxMessages: number;
+  readonly #timeoutMs: number;
+  readonly #partials = new Map<number, Partial>();
+
+  constructor(crypto: Crypto, algorithms: IkeAlgorithms, keys: SkKeys, options: ReassemblerOptions = {}) {
+    this.#crypto = crypto;
+    this.#algorithms = algorithms;
+    this.#keys = keys;
+    this.#maxFragments = options.maxFragments ?? 64;
+    this.#maxBytes = options.maxBytes ?? 65536;
+    this.#maxMessages = options.maxMessages ?? 1;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    fragmentSuite(crypto, algorithms, keys); // wrong algorithms or keys are the caller's error: throw now
+  }
+
+  /** Messages with partial state (for tests and monitoring). */
+  get pending(): number {
+    return this.#partials.size;
+  }
+
+  /** Drops partial state older than the timeout. */
+  expire(now: number): void {
+    for (const [id, p] of this.#partials) if (now - p.started >= this.#timeoutMs) this.#partials.delete(id);
+  }
+
+  add(bytes: Uint8Array, now: number): ReassemblyResult {
+    this.expire(now);
+    try {
+      return this.#add(bytes, now);
+    } catch (e) {
+      return { kind: 'drop', reason: `malformed fragment: ${(e as Error)?.message}` };
+    }
+  }
+
+  #add(bytes: Uint8Array, now: number): ReassemblyResult {
+    const parsed = parseMessage(bytes);
+    if (!parsed.ok) return { kind: 'drop', reason: parsed.error.reason };
+    const skf = parsed.payloads[parsed.payloads.length - 1];
+    if (parsed.payloads.length !== 1 || !skf || skf.type !== PayloadType.SKF) return { kind: 'drop', reason: 'not a lone SKF payload' };
+    const { fragmentNumber: number, totalFragments: total } = skf;
+    if (total > this.#maxFragments) return { kind: 'drop', reason: `Total Fragments ${total} above ${this.#maxFragments}` };
+    const id = parsed.header.messageId;
+    let partial = this.#partials.get(id);
+    // §2.6.1: a lower Total Fragments than kept is stale (the sender has re-fragmented smaller): drop it
+    if (partial && total < partial.total) return { kind: 'drop', reason: `Total Fragments ${total} below ${partial.total} of this message` };
+    if (partial && total === partial.total && partial.pieces[number - 1]) return { kind: 'drop', reason: `duplicate fragment ${number}` };
+    if (!partial && this.#partials.size >= this.#maxMessages) return { kind: 'drop', reason: `${this.#partials.size} messages already in reassembly` };
+    // §2.6: authenticate before keeping anything
+    const suite = fragmentSuite(this.#crypto, this.#algorithms, this.#keys);
+    const dataLength = skf.data.length;
+    const cipherLength = dataLength - suite.ivLength - suite.icvLength;
+    if (cipherLength < 1) return { kind: 'drop', reason: `SKF payload of ${dataLength} bytes: no room for IV, Pad Length and ICV` };
+    if (cipherLength % suite.blockSize !== 0) return { kind: 'drop', reason: `${cipherLength} bytes of ciphertext: not whole blocks` };
+    const buffer = bytes.slice();
+    const plainAt = IV_AT + suite.ivLength;
+    if (!suite.open(buffer, bytes.slice(IV_AT, plainAt), plainAt, cipherLength)) return { kind: 'drop', reason: `fragment ${number} does not authenticate` };
+    const padLength = buffer[plainAt + cipherLength - 1];
+    if (padLength > cipherLength - 1) return { kind: 'drop', reason: `Pad Length ${padLength} beyond the plaintext` };
+    const piece = buffer.slice(plainAt, plainAt + cipherLength - 1 - padLength);
+    // §2.6.1: a higher Total Fragments (authenticated) means the sender re-fragmented: start over with it
+    if (partial && total > partial.total) {
+      this.#partials.delete(id);
+      partial = undefined;
+    }
+    if (!partial) {
+      partial = { total, started: now, bytes: 0, firstPayload: PayloadType.NONE, header: null, pieces: new Array(total), count: 0 };
+      this.#partials.set(id, partial);
+    }
+    if (partial.bytes + piece.length > this.#maxBytes) {
+      this.#partials.delete(id);
+      return { kind: 'drop', reason: `message beyond ${this.#maxBytes} bytes: reassembly abandoned` };
+    }
+    partial.pieces[number - 1] = piece;
+    partial.bytes += piece.length;
+    partial.count++;
+    if (number === 1) {
+      // §2.5: the first fragment's Next Payload is the first inner payload's type
+      partial.firstPayload = skf.firstPayload;
+      partial.header = parsed.header;
+    }
+    if (partial.count < partial.total) return { kind: 'incomplete' };
+    this.#partials.delete(id);
+    const inner = new Uint8Array(partial.bytes);
+    let at = 0;
+    for (const p of partial.pieces) {
+      inner.set(p!, at);
+      at += p!.length;
+    }
+    const chain = parsePayloadChain(inner, 0, inner.length, partial.firstPayload);
+    if (!chain.ok) return { kind: 'drop', reason: `inner payloads: ${chain.error.reason}` };
+    return { kind: 'complete', header: partial.header!, payloads: chain.payloads };
+  }
+}
