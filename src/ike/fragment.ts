@@ -14,86 +14,19 @@
  * what it keeps: fragments per message, bytes per message, messages in progress, and age.
  * add never throws on the bytes it is given.
  *
- * The SK payload code in protect.ts exports no lower-level helper (its suite, nonce and
- * counter-block functions are private), and the SKF layout (4 more header bytes inside the
- * AAD) cannot be produced through protectMessage; the per-fragment cryptography below is
- * therefore written against the provider API (crypto.aeadKey / cipherKey / macKey).
+ * Each fragment's cryptography is protect.ts's skCipher over the fragment message, the SKF
+ * header (4 more bytes than SK's) inside the AAD / ICV coverage.
  */
-import { constantTimeEqualAt } from '../crypto/compare.js';
 import type { Crypto } from '../crypto/provider.js';
 import type { IkeAlgorithms } from './keymat.js';
 import { encodeMessage, encodePayloadChain, IKE_HEADER_LENGTH, PAYLOAD_HEADER_LENGTH, parseMessage, parsePayloadChain, type MessageHeader, type ParsedHeader } from './message.js';
 import { PayloadType, wireType, type Payload } from './payloads.js';
-import type { SkKeys } from './protect.js';
+import { skCipher, type SkKeys } from './protect.js';
 
 /** §2.5: the SKF payload's fixed fields after the generic header */
 const SKF_FIXED = 4;
 /** where the IV starts in a fragment message */
 const IV_AT = IKE_HEADER_LENGTH + PAYLOAD_HEADER_LENGTH + SKF_FIXED;
-
-interface FragmentSuite {
-  ivLength: number;
-  icvLength: number;
-  blockSize: number;
-  /** encrypts message[at, at+length) in place and writes the ICV after it */
-  seal(message: Uint8Array, iv: Uint8Array, at: number, length: number): void;
-  /** verifies the ICV after message[at, at+length); decrypts in place; false if it does not authenticate */
-  open(message: Uint8Array, iv: Uint8Array, at: number, length: number): boolean;
-}
-
-function fragmentSuite(crypto: Crypto, algorithms: IkeAlgorithms, keys: SkKeys): FragmentSuite {
-  const e = algorithms.encryption.primitive;
-  const integrity = algorithms.integrity ?? null;
-  if (e.kind === 'aead') {
-    if (integrity) throw new TypeError(`${algorithms.encryption.name} is combined-mode: no integrity algorithm (RFC 5282 §8)`);
-    if (keys.encryption.length !== e.keyBytes + e.saltBytes) throw new RangeError(`${algorithms.encryption.name} needs ${e.keyBytes + e.saltBytes} bytes of SK_e`);
-    const key = crypto.aeadKey(e.aead, keys.encryption.subarray(0, e.keyBytes), e.tagBytes);
-    // RFC 5282 §4, RFC 7634 §2: nonce = salt (end of SK_e) | IV
-    const nonce = (iv: Uint8Array) => {
-      const n = new Uint8Array(e.saltBytes + iv.length);
-      n.set(keys.encryption.subarray(e.keyBytes));
-      n.set(iv, e.saltBytes);
-      return n;
-    };
-    // §2.5.3 with RFC 5282 §5.1: AAD = this fragment's IKE header | SKF header (8 bytes)
-    return {
-      ivLength: e.ivBytes, icvLength: e.tagBytes, blockSize: 1,
-      seal: (m, iv, at, length) => key.seal(nonce(iv), m.slice(0, IV_AT), m, at, length),
-      open: (m, iv, at, length) => key.open(nonce(iv), m.slice(0, IV_AT), m, at, length),
-    };
-  }
-  if (e.kind !== 'cipher') throw new TypeError(`${algorithms.encryption.name} is not an IKE encryption algorithm`);
-  if (!integrity || integrity.primitive.kind !== 'mac') throw new TypeError(`${algorithms.encryption.name} needs an integrity algorithm`);
-  const m = integrity.primitive;
-  if (keys.encryption.length !== e.keyBytes + e.nonceBytes) throw new RangeError(`${algorithms.encryption.name} needs ${e.keyBytes + e.nonceBytes} bytes of SK_e`);
-  if (keys.integrity.length !== m.keyBytes) throw new RangeError(`${integrity.name} needs ${m.keyBytes} bytes of SK_a`);
-  const cipher = crypto.cipherKey(e.cipher, keys.encryption.subarray(0, e.keyBytes));
-  const mac = crypto.macKey(m.mac, keys.integrity, m.hash);
-  // CBC takes the IV; CTR the counter block nonce | IV | 1 (RFC 5930 §2, RFC 3686 §4)
-  const cipherIv = (iv: Uint8Array) => {
-    if (e.cipher !== 'aes-ctr') return iv;
-    const block = new Uint8Array(16);
-    block.set(keys.encryption.subarray(e.keyBytes));
-    block.set(iv, e.nonceBytes);
-    block[15] = 1;
-    return block;
-  };
-  // RFC 7296 §3.14 via RFC 7383 §2.5.3: the ICV covers the fragment from its IKE header to the end of its ciphertext
-  return {
-    ivLength: e.ivBytes, icvLength: m.truncateBytes, blockSize: e.blockBytes,
-    seal: (msg, iv, at, length) => {
-      cipher.encrypt(cipherIv(iv), msg, at, length);
-      mac.compute(msg, 0, at + length, msg.subarray(at + length, at + length + m.truncateBytes));
-    },
-    open: (msg, iv, at, length) => {
-      const icv = new Uint8Array(m.truncateBytes);
-      mac.compute(msg, 0, at + length, icv);
-      if (!constantTimeEqualAt(icv, 0, msg, at + length, m.truncateBytes)) return false;
-      cipher.decrypt(cipherIv(iv), msg, at, length);
-      return true;
-    },
-  };
-}
 
 /**
  * The messages carrying `innerPayloads` as SKF fragments (RFC 7383 §2.5), each at most
@@ -111,7 +44,7 @@ export function fragmentMessage(
   maxFragmentSize: number,
   random: (out: Uint8Array) => void = (out) => crypto.randomBytes(out),
 ): Uint8Array[] {
-  const suite = fragmentSuite(crypto, algorithms, keys);
+  const suite = skCipher(crypto, algorithms, keys);
   const inner = encodePayloadChain(innerPayloads);
   // §2.5.1: the largest encrypted part that fits; it holds piece | padding | Pad Length (RFC 7296 §3.14)
   const room = maxFragmentSize - IV_AT - suite.ivLength - suite.icvLength;
@@ -138,7 +71,7 @@ export function fragmentMessage(
     const plainAt = IV_AT + suite.ivLength;
     message.set(piece, plainAt);
     message[plainAt + plainLength - 1] = padLength;
-    suite.seal(message, iv, plainAt, plainLength);
+    suite.seal(message, IV_AT, plainAt, plainLength);
     out.push(message);
   }
   return out;
@@ -193,7 +126,7 @@ export class Reassembler {
     this.#maxBytes = options.maxBytes ?? 65536;
     this.#maxMessages = options.maxMessages ?? 1;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    fragmentSuite(crypto, algorithms, keys); // wrong algorithms or keys are the caller's error: throw now
+    skCipher(crypto, algorithms, keys); // wrong algorithms or keys are the caller's error: throw now
   }
 
   /** Messages with partial state (for tests and monitoring). */
@@ -229,14 +162,14 @@ export class Reassembler {
     if (partial && total === partial.total && partial.pieces[number - 1]) return { kind: 'drop', reason: `duplicate fragment ${number}` };
     if (!partial && this.#partials.size >= this.#maxMessages) return { kind: 'drop', reason: `${this.#partials.size} messages already in reassembly` };
     // §2.6: authenticate before keeping anything
-    const suite = fragmentSuite(this.#crypto, this.#algorithms, this.#keys);
+    const suite = skCipher(this.#crypto, this.#algorithms, this.#keys);
     const dataLength = skf.data.length;
     const cipherLength = dataLength - suite.ivLength - suite.icvLength;
     if (cipherLength < 1) return { kind: 'drop', reason: `SKF payload of ${dataLength} bytes: no room for IV, Pad Length and ICV` };
     if (cipherLength % suite.blockSize !== 0) return { kind: 'drop', reason: `${cipherLength} bytes of ciphertext: not whole blocks` };
     const buffer = bytes.slice();
     const plainAt = IV_AT + suite.ivLength;
-    if (!suite.open(buffer, bytes.slice(IV_AT, plainAt), plainAt, cipherLength)) return { kind: 'drop', reason: `fragment ${number} does not authenticate` };
+    if (!suite.open(buffer, IV_AT, plainAt, cipherLength)) return { kind: 'drop', reason: `fragment ${number} does not authenticate` };
     const padLength = buffer[plainAt + cipherLength - 1];
     if (padLength > cipherLength - 1) return { kind: 'drop', reason: `Pad Length ${padLength} beyond the plaintext` };
     const piece = buffer.slice(plainAt, plainAt + cipherLength - 1 - padLength);

@@ -99,6 +99,58 @@ function cipherIv(p: CipherPrimitive, key: Uint8Array, iv: Uint8Array): Uint8Arr
 }
 
 /**
+ * The cryptography of one SK or SKF payload (RFC 7296 §3.14, RFC 5282 §5.1, RFC 7383 §2.5.3)
+ * over a whole message buffer: the IV at `ivAt`, the plaintext at `plainAt` (right after the
+ * IV), the ICV after the ciphertext. AEAD: AAD = message[0, ivAt) (the IKE header, payloads
+ * in the clear, and the SK/SKF payload's own header), nonce = salt | IV. Cipher + MAC: the ICV
+ * covers message[0, end of ciphertext) and is checked in constant time before decrypting.
+ */
+export interface SkCipher {
+  readonly ivLength: number;
+  readonly icvLength: number;
+  /** 1 for AEADs; the cipher's block for CBC: the plaintext must fill whole blocks */
+  readonly blockSize: number;
+  /** encrypts message[plainAt, plainAt+length) in place and writes the ICV after it */
+  seal(message: Uint8Array, ivAt: number, plainAt: number, length: number): void;
+  /** checks the ICV after message[plainAt, plainAt+length), then decrypts in place; false if it does not authenticate */
+  open(message: Uint8Array, ivAt: number, plainAt: number, length: number): boolean;
+}
+
+/** The SK payload's cryptography for a pair of algorithms and one direction's keys (throws on wrong ones). */
+export function skCipher(crypto: Crypto, algorithms: IkeAlgorithms, keys: SkKeys): SkCipher {
+  const suite = suiteFor(algorithms, keys);
+  const { ivLength, icvLength, blockSize } = suite;
+  if (suite.kind === 'aead') {
+    const p = suite.p;
+    const key = crypto.aeadKey(p.aead, keys.encryption.subarray(0, p.keyBytes), p.tagBytes);
+    const nonce = (m: Uint8Array, ivAt: number) => aeadNonce(p, keys.encryption, m.subarray(ivAt, ivAt + ivLength));
+    return {
+      ivLength, icvLength, blockSize,
+      seal: (m, ivAt, plainAt, length) => key.seal(nonce(m, ivAt), m.slice(0, ivAt), m, plainAt, length),
+      open: (m, ivAt, plainAt, length) => key.open(nonce(m, ivAt), m.slice(0, ivAt), m, plainAt, length),
+    };
+  }
+  const p = suite.p;
+  const cipher = crypto.cipherKey(p.cipher, keys.encryption.subarray(0, p.keyBytes));
+  const mac = crypto.macKey(suite.mac.mac, keys.integrity, suite.mac.hash);
+  const iv = (m: Uint8Array, ivAt: number) => cipherIv(p, keys.encryption, m.slice(ivAt, ivAt + ivLength));
+  return {
+    ivLength, icvLength, blockSize,
+    seal(m, ivAt, plainAt, length) {
+      cipher.encrypt(iv(m, ivAt), m, plainAt, length);
+      mac.compute(m, 0, plainAt + length, m.subarray(plainAt + length, plainAt + length + icvLength));
+    },
+    open(m, ivAt, plainAt, length) {
+      const icv = new Uint8Array(icvLength);
+      mac.compute(m, 0, plainAt + length, icv);
+      if (!constantTimeEqualAt(icv, 0, m, plainAt + length, icvLength)) return false;
+      cipher.decrypt(iv(m, ivAt), m, plainAt, length);
+      return true;
+    },
+  };
+}
+
+/**
  * The message for `header` with one SK payload carrying `innerPayloads` (§3.14): the SK
  * payload's Next Payload is the first inner payload's type (0 when there are none, as in a
  * liveness check). `keys` are the sender's (skKeys). The IV comes from `random` (CBC: MUST
@@ -115,7 +167,7 @@ export function protectMessage(
   random: (out: Uint8Array) => void = (out) => crypto.randomBytes(out),
   fixedIv?: Uint8Array,
 ): Uint8Array {
-  const suite = suiteFor(algorithms, keys);
+  const suite = skCipher(crypto, algorithms, keys);
   const inner = encodePayloadChain(innerPayloads);
   // §3.14: Pad Length counts the padding bytes before it; inner | padding | Pad Length fills whole blocks
   const padLength = (suite.blockSize - ((inner.length + 1) % suite.blockSize)) % suite.blockSize;
@@ -140,18 +192,7 @@ export function protectMessage(
   message.set(inner, plainAt);
   // padding bytes are already zero
   message[plainAt + plainLength - 1] = padLength;
-  if (suite.kind === 'aead') {
-    const p = suite.p;
-    const key = crypto.aeadKey(p.aead, keys.encryption.subarray(0, p.keyBytes), p.tagBytes);
-    // RFC 5282 §5.1: AAD = IKE header | unencrypted payloads | SK generic header
-    key.seal(aeadNonce(p, keys.encryption, iv), message.slice(0, ivAt), message, plainAt, plainLength);
-  } else {
-    const p = suite.p;
-    crypto.cipherKey(p.cipher, keys.encryption.subarray(0, p.keyBytes)).encrypt(cipherIv(p, keys.encryption, iv), message, plainAt, plainLength);
-    const icvAt = plainAt + plainLength;
-    const mac = crypto.macKey(suite.mac.mac, keys.integrity, suite.mac.hash);
-    mac.compute(message, 0, icvAt, message.subarray(icvAt, icvAt + suite.icvLength));
-  }
+  suite.seal(message, ivAt, plainAt, plainLength);
   return message;
 }
 
@@ -162,7 +203,8 @@ export function protectMessage(
  * checked by the AEAD's open. Never throws on `bytes`.
  */
 export function unprotectMessage(crypto: Crypto, algorithms: IkeAlgorithms, keys: SkKeys, bytes: Uint8Array): UnprotectResult {
-  const suite = suiteFor(algorithms, keys);
+  const cipher = skCipher(crypto, algorithms, keys);
+  const suite = cipher;
   const parsed = parseMessage(bytes);
   if (!parsed.ok) return { ok: false, reason: parsed.error.reason };
   const payloads = parsed.payloads;
@@ -175,22 +217,10 @@ export function unprotectMessage(crypto: Crypto, algorithms: IkeAlgorithms, keys
   const cipherLength = dataLength - suite.ivLength - suite.icvLength;
   if (cipherLength < 1) return { ok: false, reason: `SK payload of ${dataLength} bytes: no room for IV, Pad Length and ICV` };
   if (cipherLength % suite.blockSize !== 0) return { ok: false, reason: `${cipherLength} bytes of ciphertext: not whole ${suite.blockSize}-byte blocks` };
-  const iv = bytes.slice(ivAt, plainAt);
   // decrypt a copy: the caller's bytes stay as received
   const buffer = bytes.slice();
-  if (suite.kind === 'aead') {
-    const p = suite.p;
-    const key = crypto.aeadKey(p.aead, keys.encryption.subarray(0, p.keyBytes), p.tagBytes);
-    if (!key.open(aeadNonce(p, keys.encryption, iv), bytes.slice(0, ivAt), buffer, plainAt, cipherLength)) {
-      return { ok: false, reason: 'SK payload does not authenticate (AEAD tag)' };
-    }
-  } else {
-    const p = suite.p;
-    const icvAt = plainAt + cipherLength;
-    const icv = new Uint8Array(suite.icvLength);
-    crypto.macKey(suite.mac.mac, keys.integrity, suite.mac.hash).compute(bytes, 0, icvAt, icv);
-    if (!constantTimeEqualAt(icv, 0, bytes, icvAt, suite.icvLength)) return { ok: false, reason: 'SK payload does not authenticate (ICV)' };
-    crypto.cipherKey(p.cipher, keys.encryption.subarray(0, p.keyBytes)).decrypt(cipherIv(p, keys.encryption, iv), buffer, plainAt, cipherLength);
+  if (!cipher.open(buffer, ivAt, plainAt, cipherLength)) {
+    return { ok: false, reason: cipher.blockSize === 1 ? 'SK payload does not authenticate (AEAD tag)' : 'SK payload does not authenticate (ICV)' };
   }
   const padLength = buffer[plainAt + cipherLength - 1];
   if (padLength > cipherLength - 1) return { ok: false, reason: `Pad Length ${padLength} beyond ${cipherLength - 1} bytes of plaintext` };
