@@ -152,6 +152,7 @@ out = {
     'source': 'test/vectors/ike/generate.py: Python hmac/hashlib, RFC 7296 §2.13-§2.15, §2.17, §2.18',
     'ike': ike, 'child': child, 'rekey': rekey, 'auth': auth,
 }
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'keymat.json'), 'w') as f:
-    json.dump(out, f, indent=1)
-    f.write('\n')
+if __name__ == '__main__':  # generate_auth.py imports prf and prf_plus from here
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'keymat.json'), 'w') as f:
+        json.dump(out, f, indent=1)
+        f.write('\n')

@@ -7,26 +7,11 @@ of src/ike/keymat.ts and src/ike/auth.ts. Writes auth.json beside this script.
 Inputs are deterministic, so running it again gives the same file:
     python3 test/vectors/ike/generate_auth.py
 """
-import hashlib
-import hmac
 import json
 import os
 
-HASHES = {'prfsha256': hashlib.sha256, 'prfsha384': hashlib.sha384}
-
-
-def prf(name, key, data):
-    return hmac.new(key, data, HASHES[name]).digest()
-
-
-def prf_plus(name, key, seed, length):
-    # RFC 7296 §2.13: T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n)
-    out, t, n = b'', b'', 1
-    while len(out) < length:
-        t = prf(name, key, t + seed + bytes([n]))
-        out += t
-        n += 1
-    return out[:length]
+# RFC 7296 §2.13's prf and prf+, as the key-derivation vectors compute them
+from generate import prf, prf_plus  # noqa: E402
 
 
 def counting(start, length):
