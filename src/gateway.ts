@@ -28,6 +28,7 @@ import { Action, type Spd } from './policy/spd.js';
 import { classifyNatT, NatTPayload } from './wire/udp.js';
 import { ICMP_FRAGMENTATION_NEEDED, ICMP_UNREACHABLE, icmpTypeAndCode, IPV4_MINIMUM_MTU, readTooBig, writeTooBig } from './wire/icmp.js';
 import { IpProtocol } from './wire/ip.js';
+import { readU32 } from './crypto/bytes.js';
 
 export const OUTBOUND_OFFSET = SEAL_HEADROOM;
 /** the largest inner packet the gateway takes (the tunnel interface's MTU must not exceed it) */
@@ -234,7 +235,7 @@ export class Gateway {
       if (!same) continue;
       const e = sa.encapsulation;
       if (protocol === IpProtocol.ESP) {
-        if (e || ((buffer[next] << 24) | (buffer[next + 1] << 16) | (buffer[next + 2] << 8) | buffer[next + 3]) >>> 0 !== sa.spi) continue;
+        if (e || readU32(buffer, next) !== sa.spi) continue;
       } else if (protocol === IpProtocol.UDP) {
         if (!e || ((buffer[next] << 8) | buffer[next + 1]) !== e.localPort || ((buffer[next + 2] << 8) | buffer[next + 3]) !== e.remotePort) continue;
       } else {

@@ -278,7 +278,8 @@ static void sendDatagram(xsMachine* the, LinSocket* s, const char* ip, int port,
 	if (s->fd < 0)
 		xsUnknownError("socket is closed");
 	if (s->kind == KIND_UDP && size > 0 && size <= 1500) {
-		/* joins the batch when it has the batch's destination and size */
+		/* joins the batch when it has the batch's destination and size (datagrams beyond an
+		   Ethernet MTU go alone: a UDP_SEGMENT segment must fit the path) */
 		if (s->batchCount && (s->batchTo.sin_addr.s_addr != to.sin_addr.s_addr || s->batchTo.sin_port != to.sin_port
 				|| (int)size > s->segment || s->batchLength % s->segment != 0
 				|| s->batchLength + (int)size > BATCH_BYTES || s->batchCount >= BATCH_COUNT))

@@ -206,8 +206,8 @@ int tun_segment(const uint8_t* packet, int length, int mss, int index, uint8_t* 
 	if (length < 40 || (packet[0] >> 4) != 4 || packet[9] != 6 || mss <= 0)
 		return -1;
 	ip = (packet[0] & 15) * 4;
-	if (ip < 20 || ip + 20 > length)
-		return -1;
+	if (ip < 20 || ip + 20 > length || ((packet[2] << 8) | packet[3]) != length)
+		return -1; /* a header that does not describe what was read: not cut */
 	tcp = (packet[ip + 12] >> 4) * 4;
 	headers = ip + tcp;
 	if (tcp < 20 || headers > length)

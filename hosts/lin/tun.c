@@ -25,7 +25,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define MAX_PACKET 65536
+/* the largest IP packet (a TSO super-packet can be one), read behind its virtio_net_hdr */
+#define MAX_PACKET 65535
 
 typedef struct {
 	int fd;
@@ -81,7 +82,7 @@ static void onReadable(xsMachine* the, void* data, short revents)
 		struct virtio_net_hdr* header = (struct virtio_net_hdr*)t->data;
 		uint8_t* packet = t->data + VNET_HEADER;
 		int length;
-		ssize_t n = read(t->fd, t->data, MAX_PACKET);
+		ssize_t n = read(t->fd, t->data, VNET_HEADER + MAX_PACKET);
 		if (n <= 0)
 			return; /* EAGAIN: drained */
 		if (n <= VNET_HEADER)
@@ -134,7 +135,7 @@ void xs_lin_tun_open(xsMachine* the)
 	}
 	t = calloc(1, sizeof(LinTun));
 	if (t) {
-		t->data = malloc(MAX_PACKET);
+		t->data = malloc(VNET_HEADER + MAX_PACKET);
 		t->segment = malloc(MAX_PACKET);
 		t->gro = calloc(1, sizeof(TunGro));
 	}

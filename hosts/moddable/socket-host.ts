@@ -57,6 +57,8 @@ export class SocketHost implements Host {
   readonly #icmp: SocketLike | null;
   readonly #start = Date.now();
   readonly #received = new Uint8Array(RECEIVE_BUFFER_SIZE);
+  /** the length of the datagram #read returned */
+  #length = 0;
 
   constructor(Socket: SocketConstructor, tunnel: TunnelInterface, options: SocketHostOptions = {}) {
     this.#tunnel = tunnel;
@@ -73,46 +75,35 @@ export class SocketHost implements Host {
     };
     const raw = this.#raw;
     const udp = this.#udp;
-    const received = this.#received;
     const icmp = this.#icmp;
-    if (icmp) {
-      // rare, and not on the data path: read the Moddable way
-      icmp.callback = (message) => {
-        if (message === 2) this.#readNew(icmp, (data) => gateway.inboundIcmp(data, 0, data.length));
-      };
-    }
-    if (!raw) {
-      udp.callback = (message, count) => {
-        if (message !== 2) return;
-        if (udp.readInto && count! <= RECEIVE_BUFFER_SIZE) gateway.inboundUdp(received, 0, udp.readInto(received, 0));
-        else this.#readNew(udp, (data) => gateway.inboundUdp(data, 0, data.length));
-      };
-      return;
-    }
-    if (raw.readInto && udp.readInto) {
+    udp.callback = (message, count) => {
+      if (message === 2) gateway.inboundUdp(this.#read(udp, count!), 0, this.#length);
+    };
+    if (raw) {
       raw.callback = (message, count) => {
-        if (message !== 2) return;
-        if (count! <= RECEIVE_BUFFER_SIZE) gateway.inboundEsp(received, 0, raw.readInto!(received, 0));
-        else this.#readNew(raw, (data) => gateway.inboundEsp(data, 0, data.length));
+        if (message === 2) gateway.inboundEsp(this.#read(raw, count!), 0, this.#length);
       };
-      udp.callback = (message, count) => {
-        if (message !== 2) return;
-        if (count! <= RECEIVE_BUFFER_SIZE) gateway.inboundUdp(received, 0, udp.readInto!(received, 0));
-        else this.#readNew(udp, (data) => gateway.inboundUdp(data, 0, data.length));
-      };
-    } else {
-      raw.callback = (message) => {
-        if (message === 2) this.#readNew(raw, (data) => gateway.inboundEsp(data, 0, data.length));
-      };
-      udp.callback = (message) => {
-        if (message === 2) this.#readNew(udp, (data) => gateway.inboundUdp(data, 0, data.length));
+    }
+    if (icmp) {
+      icmp.callback = (message, count) => {
+        if (message === 2) gateway.inboundIcmp(this.#read(icmp, count!), 0, this.#length);
       };
     }
   }
 
-  /** Moddable's way: the datagram in a new ArrayBuffer. */
-  #readNew(socket: SocketLike, handle: (data: Uint8Array) => void): void {
-    handle(new Uint8Array(socket.read(ArrayBuffer)));
+  /**
+   * The datagram being delivered, its length in #length: copied into the shared receive
+   * buffer when the socket can (readInto) and it fits, else in a new ArrayBuffer (Moddable's
+   * `read(ArrayBuffer)`).
+   */
+  #read(socket: SocketLike, count: number): Uint8Array {
+    if (socket.readInto && count <= RECEIVE_BUFFER_SIZE) {
+      this.#length = socket.readInto(this.#received, 0);
+      return this.#received;
+    }
+    const data = new Uint8Array(socket.read(ArrayBuffer));
+    this.#length = data.length;
+    return data;
   }
 
   now(): number {

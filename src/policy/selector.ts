@@ -7,6 +7,7 @@
  * Ports apply to TCP, UDP, SCTP (and UDP-Lite); for ICMP and ICMPv6 the "local port" range
  * holds the message type and the "remote port" range the code (RFC 4301 §4.4.1.1).
  */
+import { readU32 } from '../crypto/bytes.js';
 import { IPV6_HEADER_LENGTH, IpProtocol } from '../wire/ip.js';
 
 export interface AddressRange {
@@ -285,7 +286,7 @@ export class CompiledSelector {
   readonly #remotePorts: readonly [number, number];
 
   constructor(selector: Selector) {
-    const word = (a: Uint8Array) => ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+    const word = (a: Uint8Array) => readU32(a, 0);
     this.#selector = selector;
     this.#family = selector.local.start.length === 4 ? 4 : 6;
     const v4 = this.#family === 4;
