@@ -29,6 +29,10 @@ export function equal<T>(actual: T, expected: T, message = ''): void {
   }
 }
 
+export function notEqual<T>(actual: T, unexpected: T, message = ''): void {
+  if (Object.is(actual, unexpected)) throw new AssertionError(`${message ? `${message}: ` : ''}did not expect ${String(actual)}`);
+}
+
 export function bytesEqual(actual: Uint8Array, expected: Uint8Array, message = ''): void {
   if (actual.length !== expected.length || actual.some((b, i) => b !== expected[i])) {
     throw new AssertionError(`${message ? message + ': ' : ''}expected ${show(expected)}, got ${show(actual)}`);

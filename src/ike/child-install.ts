@@ -200,6 +200,59 @@ export function allocateSpi(engine: PfKeyEngine, local: string, remote: string):
   return reply.errno === 0 && reply.sa ? reply.sa.spi : undefined;
 }
 
+/** Deletes a larval SA GETSPI made when the negotiation it was for failed (RFC 2367 §3.1.4). */
+export function releaseSpi(engine: PfKeyEngine, spi: number, local: string, remote: string): void {
+  const locals = [addMessage({ spi: 1, protocol: 'esp', mode: 'tunnel', source: local, destination: remote, encryption: 'null' }).src!.address];
+  deleteSa(engine, spi, remote, local, locals);
+}
+
+/** One SPD selector per pair of traffic selectors that can match (RFC 4301 §4.4.1.1). */
+function selectorPairs(tsLocal: readonly TsRange[], tsRemote: readonly TsRange[]): Selector[] {
+  const pairs: Selector[] = [];
+  for (const l of tsLocal) {
+    for (const r of tsRemote) {
+      const s = selectorFor(l, r);
+      if (s) pairs.push(s);
+    }
+  }
+  return pairs;
+}
+
+/**
+ * The SPD entries of a CHILD SA (RFC 4301 §4.4.1): one outbound and one inbound PROTECT entry
+ * per selector pair, named "name/out/i" and "name/in/i", pointing at its SAs. Entries of the
+ * same name (an earlier SA of the same CHILD config) are replaced where they stood, so traffic
+ * moves at once. Returns the entry names.
+ */
+function pointPolicies(spd: Spd, name: string, pairs: Selector[], spiIn: number, spiOut: number): string[] {
+  const old = childEntryNames(spd, name);
+  const position = (direction: 'out' | 'in') => {
+    const i = spd.entries(direction).findIndex((e) => old.includes(e.name));
+    return i < 0 ? undefined : i;
+  };
+  const at = { out: position('out'), in: position('in') };
+  for (const n of old) spd.remove(n);
+  const policies: string[] = [];
+  for (const direction of ['out', 'in'] as const) {
+    pairs.forEach((selector, i) => {
+      const entry = `${name}/${direction}/${i}`;
+      const where = at[direction] === undefined ? undefined : at[direction]! + i;
+      spd.add({ name: entry, direction, selector, action: Action.PROTECT, spi: direction === 'out' ? spiOut : spiIn }, where);
+      policies.push(entry);
+    });
+  }
+  return policies;
+}
+
+/**
+ * Points the SPD entries of a CHILD config at one of its SAs again: after the SA they pointed
+ * at was deleted while another SA of the same config lives on (a redundant SA of a rekey
+ * collision, RFC 7296 §2.8.1).
+ */
+export function repointPolicies(spd: Spd, installed: InstalledChild, tsLocal: readonly TsRange[], tsRemote: readonly TsRange[]): void {
+  pointPolicies(spd, installed.name, selectorPairs(tsLocal, tsRemote), installed.spiIn, installed.spiOut);
+}
+
 /**
  * Installs a negotiated CHILD SA: the inbound SA (UPDATE of the larval SA GETSPI made, or ADD
  * when there is none), the outbound SA (ADD), then one outbound and one inbound PROTECT entry per
@@ -219,13 +272,7 @@ export function installChild(engine: PfKeyEngine, spd: Spd, child: NegotiatedChi
   if (child.spiIn === child.spiOut) return { ok: false, reason: `${child.name}: inbound and outbound SPI are both 0x${child.spiIn.toString(16)}` };
 
   // the selectors first: nothing is installed when none of the pairs can match
-  const pairs: Selector[] = [];
-  for (const l of child.tsLocal) {
-    for (const r of child.tsRemote) {
-      const s = selectorFor(l, r);
-      if (s) pairs.push(s);
-    }
-  }
+  const pairs = selectorPairs(child.tsLocal, child.tsRemote);
   if (pairs.length === 0) return { ok: false, reason: `${child.name}: no pair of traffic selectors makes an SPD entry` };
 
   // inbound: UPDATE the larval SA (RFC 2367 §3.1.2); without one (ENOENT), ADD (§3.1.3)
@@ -238,23 +285,7 @@ export function installChild(engine: PfKeyEngine, spd: Spd, child: NegotiatedChi
     return { ok: false, reason: `${child.name}: outbound SA 0x${child.spiOut.toString(16)} refused (errno ${errno})` };
   }
 
-  // SPD (RFC 4301 §4.4.1): replace the entries of the same name where they stood
-  const old = childEntryNames(spd, child.name);
-  const position = (direction: 'out' | 'in') => {
-    const i = spd.entries(direction).findIndex((e) => old.includes(e.name));
-    return i < 0 ? undefined : i;
-  };
-  const at = { out: position('out'), in: position('in') };
-  for (const name of old) spd.remove(name);
-  const policies: string[] = [];
-  for (const direction of ['out', 'in'] as const) {
-    pairs.forEach((selector, i) => {
-      const name = `${child.name}/${direction}/${i}`;
-      const where = at[direction] === undefined ? undefined : at[direction]! + i;
-      spd.add({ name, direction, selector, action: Action.PROTECT, spi: direction === 'out' ? child.spiOut : child.spiIn }, where);
-      policies.push(name);
-    });
-  }
+  const policies = pointPolicies(spd, child.name, pairs, child.spiIn, child.spiOut);
   return {
     ok: true,
     installed: { name: child.name, spiIn: child.spiIn, spiOut: child.spiOut, local: child.local, remote: child.remote, policies },

@@ -48,26 +48,29 @@ export function retransmitWait(options: RetransmitOptions, n: number): number {
   return options.limit > 0 && wait > options.limit ? options.limit : wait;
 }
 
-/** Builds the request once its Message ID is known (the ID is in the header, §3.1, and under the SK ICV, §3.14). */
-export type RequestBuilder = (messageId: number) => Uint8Array;
+/**
+ * Builds the request once its Message ID is known. B is what is sent: one message, or (RFC 7383)
+ * the fragments of one, retransmitted together.
+ */
+export type RequestBuilder<B = Uint8Array> = (messageId: number) => B;
 
-export type InitiatorAction =
+export type InitiatorAction<B = Uint8Array> =
   /** a request sent for the first time */
-  | { kind: 'send'; messageId: number; bytes: Uint8Array }
+  | { kind: 'send'; messageId: number; bytes: B }
   /** the same bytes again (§2.1: retransmissions are identical) */
-  | { kind: 'retransmit'; messageId: number; bytes: Uint8Array; attempt: number }
+  | { kind: 'retransmit'; messageId: number; bytes: B; attempt: number }
   /** no response after the last try: the IKE SA is dead (§2.4); the window refuses everything after */
   | { kind: 'giveUp'; messageId: number };
 
-export type SendResult =
-  | { ok: true; queued: false; action: InitiatorAction & { kind: 'send' } }
+export type SendResult<B = Uint8Array> =
+  | { ok: true; queued: false; action: InitiatorAction<B> & { kind: 'send' } }
   /** waiting for the window; its send action comes from response() */
   | { ok: true; queued: true; position: number }
   | { ok: false; reason: 'queue-full' | 'ids-exhausted' | 'dead' };
 
-export type ResponseResult =
+export type ResponseResult<B = Uint8Array> =
   /** the request is answered; `actions` sends what the freed window let out of the queue */
-  | { ok: true; actions: InitiatorAction[] }
+  | { ok: true; actions: InitiatorAction<B>[] }
   /** not a Message ID we are waiting on (§2.1: dropped; a response is never answered) */
   | { ok: false; reason: 'unexpected' | 'dead' };
 
@@ -84,9 +87,9 @@ export interface InitiatorCounters {
   giveUps: number;
 }
 
-interface Outstanding {
+interface Outstanding<B> {
   messageId: number;
-  bytes: Uint8Array;
+  bytes: B;
   /** retransmissions so far */
   attempt: number;
   /** when tick() acts on it next */
@@ -99,15 +102,15 @@ function checkWindowSize(n: number): number {
 }
 
 /** Our requests: Message ID assignment, the send window (§2.3) and retransmission (§2.1). */
-export class InitiatorWindow {
+export class InitiatorWindow<B = Uint8Array> {
   readonly retransmit: Readonly<RetransmitOptions>;
   readonly queueLimit: number;
   readonly counters: InitiatorCounters = { sent: 0, retransmits: 0, responses: 0, droppedUnexpected: 0, refusedQueueFull: 0, refusedIdsExhausted: 0, giveUps: 0 };
   private window: number;
   private next: number;
   /** at most `window` entries, in Message ID order */
-  private readonly outstanding: Outstanding[] = [];
-  private readonly queue: RequestBuilder[] = [];
+  private readonly outstanding: Outstanding<B>[] = [];
+  private readonly queue: RequestBuilder<B>[] = [];
   private isDead = false;
 
   constructor(options: InitiatorOptions = {}) {
@@ -156,7 +159,7 @@ export class InitiatorWindow {
    * what the larger window lets out of the queue. The window never shrinks (the RFC gives no
    * way to take back requests already allowed).
    */
-  setWindowSize(n: number, now: number): InitiatorAction[] {
+  setWindowSize(n: number, now: number): InitiatorAction<B>[] {
     checkWindowSize(n);
     if (n > this.window) this.window = n;
     return this.drain(now);
@@ -167,7 +170,7 @@ export class InitiatorWindow {
    * waits until responses to all requests up through X - window have come), else it waits in
    * the queue, bounded by queueLimit. IDs that would not fit in 32 bits are refused (§2.2).
    */
-  send(build: RequestBuilder, now: number): SendResult {
+  send(build: RequestBuilder<B>, now: number): SendResult<B> {
     if (this.isDead) return { ok: false, reason: 'dead' };
     if (this.next + this.queue.length > MAX_MESSAGE_ID) {
       this.counters.refusedIdsExhausted++;
@@ -187,7 +190,7 @@ export class InitiatorWindow {
    * Only an outstanding Message ID is accepted; it stops that request's retransmission and
    * frees its slot (§2.1, §2.3).
    */
-  response(messageId: number, now: number): ResponseResult {
+  response(messageId: number, now: number): ResponseResult<B> {
     if (this.isDead) return { ok: false, reason: 'dead' };
     const i = this.outstanding.findIndex((o) => o.messageId === messageId);
     if (i < 0) {
@@ -204,8 +207,8 @@ export class InitiatorWindow {
    * one's wait, a giveUp (§2.4); one action per outstanding request at most, however late the
    * call, and the next wait counts from now, as strongSwan's rescheduling does.
    */
-  tick(now: number): InitiatorAction[] {
-    const actions: InitiatorAction[] = [];
+  tick(now: number): InitiatorAction<B>[] {
+    const actions: InitiatorAction<B>[] = [];
     if (this.isDead) return actions;
     for (const o of this.outstanding) {
       if (now < o.deadline) continue;
@@ -238,7 +241,7 @@ export class InitiatorWindow {
     return this.outstanding.length === 0 || this.next < this.outstanding[0].messageId + this.window;
   }
 
-  private start(build: RequestBuilder, now: number): InitiatorAction & { kind: 'send' } {
+  private start(build: RequestBuilder<B>, now: number): InitiatorAction<B> & { kind: 'send' } {
     const messageId = this.next++;
     const bytes = build(messageId);
     this.outstanding.push({ messageId, bytes, attempt: 0, deadline: now + retransmitWait(this.retransmit, 0) });
@@ -246,18 +249,18 @@ export class InitiatorWindow {
     return { kind: 'send', messageId, bytes };
   }
 
-  private drain(now: number): InitiatorAction[] {
-    const actions: InitiatorAction[] = [];
+  private drain(now: number): InitiatorAction<B>[] {
+    const actions: InitiatorAction<B>[] = [];
     while (this.queue.length > 0 && this.hasRoom()) actions.push(this.start(this.queue.shift()!, now));
     return actions;
   }
 }
 
-export type RequestVerdict =
+export type RequestVerdict<B = Uint8Array> =
   /** process it, then call responded() */
   | { kind: 'new' }
   /** §2.1: a retransmitted request: send this cached response again, exactly, without processing */
-  | { kind: 'retransmit'; bytes: Uint8Array }
+  | { kind: 'retransmit'; bytes: B }
   /**
    * §2.1, §2.3: not answered. old: answered, and the peer has since shown it has the response
    * (it sent messageId + window), so it is no longer kept; ahead: beyond the window;
@@ -280,18 +283,18 @@ export interface ResponderCounters {
  * memory is N responses at most. A request X overwrites the slot of X - N, whose response the
  * peer must have received before sending X (§2.3).
  */
-export class ResponderWindow {
+export class ResponderWindow<B = Uint8Array> {
   readonly windowSize: number;
   readonly counters: ResponderCounters = { new: 0, retransmitted: 0, droppedOld: 0, droppedAhead: 0, droppedPending: 0 };
   /** the lowest Message ID not yet received: every lower one has been */
   private low = 0;
   private readonly slotIds: number[];
-  private readonly slotResponses: (Uint8Array | undefined)[];
+  private readonly slotResponses: (B | undefined)[];
 
   constructor(options: { windowSize?: number } = {}) {
     this.windowSize = checkWindowSize(options.windowSize ?? 1);
     this.slotIds = new Array<number>(this.windowSize).fill(-1);
-    this.slotResponses = new Array<Uint8Array | undefined>(this.windowSize).fill(undefined);
+    this.slotResponses = new Array<B | undefined>(this.windowSize).fill(undefined);
   }
 
   /** The lowest Message ID not yet received (with window 1: the one expected next). */
@@ -299,8 +302,18 @@ export class ResponderWindow {
     return this.low;
   }
 
+  /**
+   * The response kept for a request already answered, without changing anything: lets the
+   * caller retransmit it (§2.1) before doing any other work on the repeated request, e.g.
+   * before reassembling its fragments again (RFC 7383 §2.6.1).
+   */
+  cached(messageId: number): B | undefined {
+    const slot = messageId % this.windowSize;
+    return this.slotIds[slot] === messageId ? this.slotResponses[slot] : undefined;
+  }
+
   /** A request arrived with this Message ID (the caller checked the R flag is clear, §3.1). */
-  request(messageId: number): RequestVerdict {
+  request(messageId: number): RequestVerdict<B> {
     const n = this.windowSize;
     const slot = messageId % n;
     if (this.slotIds[slot] === messageId) {
@@ -335,7 +348,7 @@ export class ResponderWindow {
   }
 
   /** Keeps the response to a request request() called new, for its retransmissions (§2.1). */
-  responded(messageId: number, response: Uint8Array): void {
+  responded(messageId: number, response: B): void {
     const slot = messageId % this.windowSize;
     if (this.slotIds[slot] !== messageId || this.slotResponses[slot] !== undefined) {
       throw new RangeError(`Message ID ${messageId} is not a request awaiting its response`);

@@ -7,19 +7,19 @@
  */
 import type { Crypto } from '../../src/crypto/provider.js';
 import { Encr, findAlgorithm, Integ, Prf, TransformType, Esn } from '../../src/crypto/registry.js';
-import { Gateway, OUTBOUND_OFFSET } from '../../src/gateway.js';
+import { Gateway } from '../../src/gateway.js';
 import type { Host } from '../../src/host.js';
 import { allocateSpi, childTransforms, installChild, removeChild, selectorFor, type InstalledChild, type NegotiatedChild } from '../../src/ike/child-install.js';
 import { deriveChildKeys, type ChildKeys } from '../../src/ike/keymat.js';
 import type { TsRange } from '../../src/ike/select.js';
 import { ProtocolId, type WireProposal } from '../../src/ike/types.js';
 import { PfKeyEngine } from '../../src/policy/pfkey-engine.js';
-import { parseAddress, parseRange } from '../../src/policy/selector.js';
+import { parseRange } from '../../src/policy/selector.js';
 import { Action, Spd } from '../../src/policy/spd.js';
-import { IpProtocol, writeIpv4Header } from '../../src/wire/ip.js';
 import { bytesEqual, deepEqual, equal, ok } from '../assert.js';
 import { providerSlots } from '../engine.js';
 import { test } from '../harness.js';
+import { send } from './ike-pair.js';
 
 const A = '192.0.2.1';
 const B = '198.51.100.2';
@@ -93,16 +93,6 @@ function pair(crypto: Crypto): { a: Side; b: Side } {
   sides.a = make('a');
   sides.b = make('b');
   return { a: sides.a, b: sides.b };
-}
-
-function send(gateway: Gateway, src: string, dst: string, payload: number[]): Uint8Array {
-  const length = 28 + payload.length;
-  const b = gateway.outboundBuffer;
-  writeIpv4Header(b, OUTBOUND_OFFSET, length, IpProtocol.UDP, 1, 64, Uint8Array.from([...parseAddress(src), ...parseAddress(dst)]), 0, 4);
-  b.set([0x30, 0x39, 0x00, 0x35, 0, 8 + payload.length, 0, 0, ...payload], OUTBOUND_OFFSET + 20);
-  const copy = b.slice(OUTBOUND_OFFSET, OUTBOUND_OFFSET + length);
-  gateway.outbound(length);
-  return copy;
 }
 
 /** The initiator's (A's) and responder's (B's) view of one negotiated CHILD SA. */
