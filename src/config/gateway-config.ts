@@ -12,7 +12,33 @@ import { validateIkeConfig, type IkeConfig } from './ike-config.js';
 import { validateManualKeying } from './manual-keying.js';
 import { array, ConfigError, integer, keyPath, object, optional, parses, string, validate, type Problem } from './validate.js';
 
+/**
+ * The IKE daemon's settings, under strongswan.conf's charon.* names (times in seconds):
+ * ports, retransmission, fragment size, half-open limits.
+ */
+export interface IkeDaemonConfig {
+  /** UDP port for IKE (charon.port, 500) and for NAT-T (charon.port_nat_t, 4500); equal ports: IKE and ESP share one */
+  port: number;
+  port_nat_t: number;
+  /** charon.retransmit_timeout (4 s), retransmit_base (1.8), retransmit_tries (5) */
+  retransmit_timeout: number;
+  retransmit_base: number;
+  retransmit_tries: number;
+  /** charon.fragment_size: the largest IKE datagram sent whole once fragmentation is agreed (1280) */
+  fragment_size: number;
+  /** charon.cookie_threshold: half-open IKE SAs from which cookies are required (10) */
+  cookie_threshold: number;
+  /** half-open IKE SAs beyond which IKE_SA_INIT requests are dropped (charon.init_limit_half_open; 100 here, 0 is not allowed: memory is bounded) */
+  init_limit_half_open: number;
+}
+
+export const IKE_DAEMON_DEFAULTS: IkeDaemonConfig = {
+  port: 500, port_nat_t: 4500, retransmit_timeout: 4, retransmit_base: 1.8, retransmit_tries: 5,
+  fragment_size: 1280, cookie_threshold: 10, init_limit_half_open: 100,
+};
+
 export interface GatewayConfig extends IkeConfig {
+  ike: IkeDaemonConfig;
   /**
    * mtu: the tunnel interface's MTU; when absent, the largest inner packet every outbound
    * SA can carry once sealed on a path of pathMtu (hosts size it: sizeTunnelMtu).
@@ -36,6 +62,20 @@ const shape = object({
   sas: optional((v) => v),
   policies: optional((v) => v),
   control: optional(object({ port: integer(1, 65535) })),
+  ike: optional(object({
+    port: optional(integer(1, 65535)),
+    port_nat_t: optional(integer(1, 65535)),
+    retransmit_timeout: optional(integer(1, 3600, 'whole seconds from 1 to 3600')),
+    retransmit_base: optional((v, path, problems) => {
+      if (typeof v === 'number' && v >= 1 && v <= 10) return v;
+      problems.push({ path, expected: 'a number from 1 to 10', got: JSON.stringify(v) });
+      return 1.8;
+    }),
+    retransmit_tries: optional(integer(0, 20)),
+    fragment_size: optional(integer(200, 65535)),
+    cookie_threshold: optional(integer(0, 10000)),
+    init_limit_half_open: optional(integer(1, 10000)),
+  })),
   allowLegacy: optional((v) => v),
   connections: optional((v) => v),
   secrets: optional((v) => v),
@@ -79,6 +119,7 @@ export function validateGatewayConfig(document: unknown): GatewayConfig {
   return {
     tunnel: { name: base.tunnel.name, address: base.tunnel.address, mtu: base.tunnel.mtu, pathMtu: base.tunnel.pathMtu ?? 1500, routes: base.tunnel.routes ?? [] },
     localAddresses: base.localAddresses,
+    ike: { ...IKE_DAEMON_DEFAULTS, ...Object.fromEntries(Object.entries(base.ike ?? {}).filter(([, v]) => v !== undefined)) },
     sas: keying.sas,
     policies: keying.policies,
     ...ike,

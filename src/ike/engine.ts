@@ -245,7 +245,7 @@ export class IkeEngine {
     const now = () => this.#options.now();
     switch (m.exchange) {
       case ExchangeType.IKE_SA_INIT:
-        return [new IkeInitResponder(sa)];
+        return [new IkeInitResponder(sa, candidates)];
       case ExchangeType.IKE_AUTH:
         if (sa.state !== 'connecting') return [];
         return [new IkeAuthResponder(sa, candidates, now), new ChildCreateResponder(sa, now, true)];

@@ -11,6 +11,7 @@
  * address, as strongSwan fakes it, so that the peer sees a NAT and both sides use UDP
  * encapsulation; a peer doing that to us is simply "behind a NAT".
  */
+import type { ConnectionConfig } from '../../config/ike-config.js';
 import { LogLevel } from '../../log.js';
 import type { KeyExchange } from '../../crypto/provider.js';
 import { parseAddress } from '../../policy/selector.js';
@@ -166,7 +167,12 @@ export class IkeInitInitiator implements Task {
   }
 }
 
-/** The responder's IKE_SA_INIT (the engine checked cookies and half-open limits first). */
+/**
+ * The responder's IKE_SA_INIT (the engine checked cookies and half-open limits first).
+ * `candidates`: the connections the peer's address matched; the first whose proposals
+ * accept the offer is the SA's connection until IKE_AUTH names the peer (strongSwan picks its
+ * ike_cfg the same way, by addresses then proposals).
+ */
 export class IkeInitResponder implements Task {
   readonly name = 'IKE_SA_INIT';
   readonly exchange = ExchangeType.IKE_SA_INIT;
@@ -176,7 +182,7 @@ export class IkeInitResponder implements Task {
   #nr: Uint8Array | null = null;
   #fragmentation = false;
 
-  constructor(readonly sa: IkeSa) {}
+  constructor(readonly sa: IkeSa, readonly candidates: readonly ConnectionConfig[] = [sa.connection]) {}
 
   process(message: InboundMessage): TaskStatus {
     const sa = this.sa;
@@ -185,7 +191,15 @@ export class IkeInitResponder implements Task {
     const ke = message.get(PayloadType.KE);
     const nonce = message.get(PayloadType.NONCE);
     if (!saPayload || !ke || !nonce) return this.#refuse(NotifyType.INVALID_SYNTAX, 'request without SA, KE and Nonce payloads');
-    const chosen = selectProposal(sa.connection.proposals, saPayload.proposals, { keGroup: ke.group });
+    let chosen = selectProposal(sa.connection.proposals, saPayload.proposals, { keGroup: ke.group });
+    for (const c of this.candidates) {
+      const r = selectProposal(c.proposals, saPayload.proposals, { keGroup: ke.group });
+      if (r.ok) {
+        chosen = r;
+        sa.connection = c;
+        break;
+      }
+    }
     if (!chosen.ok) return this.#refuse(NotifyType.NO_PROPOSAL_CHOSEN, `no acceptable proposal: ${chosen.reasons.slice(0, 4).join('; ')}`);
     const group = chooseKeGroup(chosen.proposal, ke.group);
     if (!group.ok) {
