@@ -36,6 +36,9 @@ class CaptureHost implements Host {
     if (this.sent.length === 0) this.sent = buffer.slice(offset, offset + length);
     return true;
   }
+  sendIke(): boolean {
+    return true;
+  }
   deliver(): boolean {
     this.delivered++;
     return true;

@@ -73,7 +73,7 @@ export class GatewayCounters {
   icmpPathMtuLowered = 0; // RFC 4301 §8.2.1: an SA's path MTU lowered by a router's ICMP
   icmpIgnored = 0; // "fragmentation needed" not about one of our SAs, not lowering anything, or malformed
   inboundKeepalives = 0;
-  inboundIke = 0; // IKE on port 4500 (the IKE engine is not wired yet)
+  inboundIke = 0; // IKE on port 500, or on 4500 behind the non-ESP marker, with no IKE receiver attached to the host
 }
 
 export class Gateway {
@@ -281,7 +281,11 @@ export class Gateway {
     this.#open(buffer, offset + header, length - header, offset);
   }
 
-  /** A UDP datagram on the NAT-T port (RFC 3948): ESP, a keepalive, or IKE. */
+  /**
+   * A UDP datagram on the NAT-T port (RFC 3948): ESP, a keepalive, or IKE behind the non-ESP
+   * marker, only counted here (a host with an IKE receiver gives IKE to it instead, see
+   * SocketHost.attach); the marker alone is counted as inboundNotEsp.
+   */
   inboundUdp(buffer: Uint8Array, offset: number, length: number): void {
     const kind = classifyNatT(buffer, offset, length);
     if (kind === NatTPayload.ESP) this.#open(buffer, offset, length, -1);

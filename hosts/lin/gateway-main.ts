@@ -33,7 +33,7 @@ import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, loadDeviceConfig } from '../mo
 import Preference from 'preference';
 import { CounterWatch, Logger, LogLevel } from '../../src/log.js';
 import { fromHex } from '../../src/crypto/bytes.js';
-import { NAT_T_PORT } from '../../src/wire/udp.js';
+import { IKE_PORT, NAT_T_PORT } from '../../src/wire/udp.js';
 
 declare function trace(...args: unknown[]): void;
 
@@ -94,11 +94,11 @@ for (const command of [
   if (r.status !== 0) throw new Error(`${command.join(' ')}: ${r.output}`);
   log.log('net', LogLevel.DIAGNOSE, command.join(' '));
 }
-const host = new ModdableHost(tun, undefined, true);
+const host = new ModdableHost(tun, { icmp: true });
 const tunnelAddress = parseAddress(config.tunnel.address.slice(0, config.tunnel.address.indexOf('/')));
 const gateway = new Gateway(host, current.spd, current.engine, { pathMtu: config.tunnel.pathMtu, tunnelAddress });
 host.attach(gateway);
-log.log('net', LogLevel.CONTROL, `listening on UDP ${NAT_T_PORT}, raw ESP (IP protocol 50) and ICMP`);
+log.log('net', LogLevel.CONTROL, `listening on UDP ${IKE_PORT} (IKE, not answered yet), UDP ${NAT_T_PORT}, raw ESP (IP protocol 50) and ICMP`);
 log.log('cfg', LogLevel.AUDIT, `gateway up on ${tun.name} (${config.tunnel.address}, MTU ${sized.mtu}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies`);
 
 // Timers: path MTU aging every second; every REPORT_SECONDS, what the data path counted in

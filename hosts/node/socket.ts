@@ -30,7 +30,20 @@ export class NodeSocket {
         this.#current = null;
       }
     });
-    this.#bound = new Promise((resolve) => this.#socket.once('listening', () => resolve()));
+    // a bind that fails (port in use, a port below 1024 without the right) rejects ready();
+    // an error after that (a send the stack refused, which dgram reports later) is ignored:
+    // that datagram is lost, as UDP datagrams may be
+    let bound = false;
+    this.#bound = new Promise((resolve, reject) => {
+      this.#socket.once('listening', () => {
+        bound = true;
+        resolve();
+      });
+      this.#socket.on('error', (e) => {
+        if (!bound) reject(e);
+      });
+    });
+    this.#bound.catch(() => {}); // reported through ready(), never as an unhandled rejection
     this.#socket.bind(options.port ?? 0, options.address);
   }
 

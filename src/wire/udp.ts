@@ -79,5 +79,18 @@ export function classifyNatT(buffer: Uint8Array, offset: number, length: number)
   return length >= 8 ? NatTPayload.ESP : NatTPayload.INVALID;
 }
 
+/** The non-ESP marker's length: four zero bytes where ESP has its SPI (RFC 3948 §2.2). */
+export const NON_ESP_MARKER_LENGTH = 4;
+
+/**
+ * Whether a UDP payload on the NAT-T port is an IKE message behind the non-ESP marker
+ * (RFC 3948 §2.2, RFC 7296 §2.23): four zero bytes and something after them. Four zero bytes
+ * alone are not IKE (classifyNatT: INVALID). Only the marker is looked at: a host calls this
+ * per datagram, ESP included.
+ */
+export function hasNonEspMarker(buffer: Uint8Array, offset: number, length: number): boolean {
+  return length > NON_ESP_MARKER_LENGTH && buffer[offset] === 0 && buffer[offset + 1] === 0 && buffer[offset + 2] === 0 && buffer[offset + 3] === 0;
+}
+
 /** The NAT-keepalive payload (RFC 3948 §2.3). */
 export const NAT_KEEPALIVE: Uint8Array = Uint8Array.of(0xff);

@@ -39,6 +39,7 @@ function memoryHost(wire: Wire, me: 'a' | 'b', delivered: Uint8Array[], clock = 
       peer().inboundUdp(buffer.slice(offset, offset + length), 0, length);
       return true;
     },
+    sendIke: () => false, // no IKE between these gateways
     deliver(buffer, offset, length) {
       delivered.push(buffer.slice(offset, offset + length));
       return true;

@@ -45,7 +45,7 @@ test('SocketHost: two gateways exchange ESP in UDP over loopback sockets, both w
     const Socket: SocketConstructor = engine === 'node'
       ? (await import('../../hosts/node/socket.js')).NodeSocket as unknown as SocketConstructor
       : ((await import('socket' as string)) as { Socket: SocketConstructor }).Socket;
-    const host = new SocketHost(Socket, tunnel, { udpPort: mine, raw: false });
+    const host = new SocketHost(Socket, tunnel, { udpPort: mine, ikePort: 0, raw: false });
     hosts.push(host);
     const gateway = new Gateway(host, spd, keys);
     host.attach(gateway);

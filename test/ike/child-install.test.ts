@@ -83,6 +83,7 @@ function pair(crypto: Crypto): { a: Side; b: Side } {
         peer().inboundUdp(buffer.slice(offset, offset + length), 0, length);
         return true;
       },
+      sendIke: () => false, // the SAs are installed directly, without IKE messages
       deliver(buffer, offset, length) {
         delivered.push(buffer.slice(offset, offset + length));
         return true;

@@ -7,7 +7,7 @@ import { fromHex } from '../../src/crypto/bytes.js';
 import { internetChecksum, onesComplementSum } from '../../src/wire/checksum.js';
 import { checkIpv4, checkIpv6, IpProblem, IpProtocol, writeIpv4Header, writeIpv6Header } from '../../src/wire/ip.js';
 import { readTooBig, writeTooBig } from '../../src/wire/icmp.js';
-import { classifyNatT, NAT_KEEPALIVE, NatTPayload, udpChecksumOk, writeUdpHeader } from '../../src/wire/udp.js';
+import { classifyNatT, hasNonEspMarker, NAT_KEEPALIVE, NatTPayload, udpChecksumOk, writeUdpHeader } from '../../src/wire/udp.js';
 import { equal, ok } from '../assert.js';
 import { test } from '../harness.js';
 
@@ -85,6 +85,12 @@ test('NAT-T port 4500 (RFC 3948 §2.2-§2.3): keepalive, IKE after the non-ESP m
   // offsets are honoured
   const b = fromHex('aaaa' + '00000000' + '33');
   equal(classifyNatT(b, 2, 5), NatTPayload.IKE);
+  // the hosts' check (the marker only) says IKE exactly where classifyNatT does
+  for (const [hex, offset, length] of [['ff', 0, 1], ['00000000' + '11'.repeat(28), 0, 32], ['00000000', 0, 4], ['0000000011', 0, 3],
+    ['c0ffee0000000001' + '22'.repeat(20), 0, 28], ['', 0, 0], ['aaaa0000000033', 2, 5], ['aaaa0000000033', 0, 7]] as const) {
+    const d = fromHex(hex);
+    equal(hasNonEspMarker(d, offset, length), classifyNatT(d, offset, length) === NatTPayload.IKE, `${hex} at ${offset}`);
+  }
 });
 
 test('ICMP "too big" (RFC 792/1191, RFC 4443 §3.2): written for IPv4 and IPv6 with valid checksums; never about an ICMP error; read back with every length checked', () => {
