@@ -15,9 +15,11 @@
  *               and policies, or reports the problems.
  */
 import { Socket } from 'socket';
-import { argv, gc, now, readFile, run } from 'lin/process';
+import { argv, gc, getenv, now, readFile, run, writeFileAtomic } from 'lin/process';
 import { Tun } from 'lin/tun';
 import { sizeTunnelMtu, validateGatewayConfig, type GatewayConfig } from '../../src/config/gateway-config.js';
+import { createIkeEngine } from '../../src/ike-host.js';
+import type { IkeEngine } from '../../src/ike/engine.js';
 import { parseAddress } from '../../src/policy/selector.js';
 import Timer from 'timer';
 import { ACTION_NAMES } from '../../src/policy/spd.js';
@@ -33,7 +35,6 @@ import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, loadDeviceConfig } from '../mo
 import Preference from 'preference';
 import { CounterWatch, Logger, LogLevel } from '../../src/log.js';
 import { fromHex } from '../../src/crypto/bytes.js';
-import { IKE_PORT, NAT_T_PORT } from '../../src/wire/udp.js';
 
 declare function trace(...args: unknown[]): void;
 
@@ -94,11 +95,32 @@ for (const command of [
   if (r.status !== 0) throw new Error(`${command.join(' ')}: ${r.output}`);
   log.log('net', LogLevel.DIAGNOSE, command.join(' '));
 }
-const host = new ModdableHost(tun, { icmp: true });
+const host = new ModdableHost(tun, { icmp: true, ikePort: config.ike.port, udpPort: config.ike.port_nat_t });
 const tunnelAddress = parseAddress(config.tunnel.address.slice(0, config.tunnel.address.indexOf('/')));
 const gateway = new Gateway(host, current.spd, current.engine, { pathMtu: config.tunnel.pathMtu, tunnelAddress });
-host.attach(gateway);
-log.log('net', LogLevel.CONTROL, `listening on UDP ${IKE_PORT} (IKE, not answered yet), UDP ${NAT_T_PORT}, raw ESP (IP protocol 50) and ICMP`);
+
+// IKE (RFC 7296): an engine over the same SAs and policies as the data path, when the
+// configuration has connections. Decryption tables (with logging.keylog only) go to the
+// directory in $XS_IPSEC_KEYLOG_DIR, else the working directory.
+const keylogDirectory = getenv('XS_IPSEC_KEYLOG_DIR') ?? '.';
+const keylogTables = new Map<string, string>();
+const keylogSink = (table: string, line: string) => {
+  const text = (keylogTables.get(table) ?? '') + line + '\n';
+  keylogTables.set(table, text);
+  writeFileAtomic(`${keylogDirectory}/${table}`, new TextEncoder().encode(text));
+};
+const makeIke = (c: GatewayConfig, keys: { engine: PfKeyEngine; spd: Spd }): IkeEngine | null =>
+  c.connections.length === 0 ? null : createIkeEngine({ host, config: c, crypto, pfkey: keys.engine, spd: keys.spd, log, keylog: keylogSink });
+let ike = makeIke(config, current);
+host.attach(gateway, (message, address, port, localPort) => ike?.receive(message, { address, port }, localPort));
+const ports = config.ike.port === config.ike.port_nat_t ? `UDP ${config.ike.port} (IKE and ESP)` : `UDP ${config.ike.port} (IKE), UDP ${config.ike.port_nat_t} (NAT-T)`;
+log.log('net', LogLevel.CONTROL, `listening on ${ports}, raw ESP (IP protocol 50) and ICMP`);
+if (ike) {
+  log.log('cfg', LogLevel.AUDIT, `${config.connections.length} IKE connection${config.connections.length === 1 ? '' : 's'}: ${config.connections.map((c) => c.name).join(', ')}`);
+  ike.startAll();
+}
+// retransmissions, DPD, keepalives, rekeys and lifetimes
+Timer.repeat(() => ike?.tick(), 200);
 log.log('cfg', LogLevel.AUDIT, `gateway up on ${tun.name} (${config.tunnel.address}, MTU ${sized.mtu}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies`);
 
 // Timers: path MTU aging every second; every REPORT_SECONDS, what the data path counted in
@@ -132,7 +154,24 @@ function status(): string {
   });
   const policies = [...current.spd.entries('out'), ...current.spd.entries('in')].map((e) => ({ name: e.name, direction: e.direction, action: ACTION_NAMES[e.action], spi: `0x${e.spi.toString(16)}`, hits: e.hits }));
   gc(); // the figures after a collection: what the gateway holds, not garbage not yet collected
-  return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, memory: xsMemory() });
+  const ikeStatus = ike ? { sas: ike.describe(), counters: ike.counters, halfOpen: ike.halfOpen } : undefined;
+  return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, ike: ikeStatus, memory: xsMemory() });
+}
+
+/** `initiate CONNECTION [CHILD]` and `terminate CONNECTION`, as swanctl --initiate / --terminate. */
+function ikeCommand(command: string): string {
+  const [verb, name, child] = command.split(/\s+/);
+  if (verb === 'initiate' && name) {
+    if (!ike) return 'no IKE connections configured';
+    const r = ike.initiate(name, child);
+    return typeof r === 'string' ? `initiate refused: ${r}` : `initiating ${r.name}`;
+  }
+  if (verb === 'terminate' && name) {
+    const sas = ike?.sas.filter((s) => s.connection.name === name) ?? [];
+    for (const sa of sas) ike!.terminate(sa, 'terminated by the operator');
+    return `terminating ${sas.length} IKE SA${sas.length === 1 ? '' : 's'} of ${name}`;
+  }
+  return `unknown command "${command}" (status, reload, initiate CONNECTION [CHILD], terminate CONNECTION)`;
 }
 
 type ControlSocket = { callback: (message: number, count?: number, address?: string, port?: number) => void; read(t: typeof String): string; write(ip: string, port: number, data: ArrayBuffer): void };
@@ -150,10 +189,15 @@ control.callback = (message, _count, address, port) => {
     answer = status();
   } else if (command === 'reload') {
     try {
-      const next = keying(load());
+      const document = load();
+      const next = keying(document);
       reportCounters(); // what the SAs being replaced counted
+      // the IKE SAs belong to the old SAs and policies: deleted (the peers are told), then started anew
+      if (ike) for (const sa of ike.sas) ike.terminate(sa, 'configuration reloaded');
       current = next;
       gateway.reconfigure(current.spd, current.engine);
+      ike = makeIke(document, current);
+      ike?.startAll();
       answer = `reloaded: ${current.engine.size} SAs`;
       log.log('cfg', LogLevel.AUDIT, `configuration reloaded, ${current.engine.size} SAs`);
     } catch (e) {
@@ -161,7 +205,7 @@ control.callback = (message, _count, address, port) => {
       log.log('cfg', LogLevel.AUDIT, answer);
     }
   } else {
-    answer = `unknown command "${command}" (status, reload)`;
+    answer = ikeCommand(command);
   }
   control.write(address!, port!, new TextEncoder().encode(answer).buffer as ArrayBuffer);
 };
