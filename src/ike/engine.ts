@@ -35,6 +35,7 @@ import { IkeDeleteInitiator, IkeDeleteResponder, LivenessCheck } from './tasks/i
 import { IkeInitInitiator, IkeInitResponder } from './tasks/ike-init.js';
 import { IkeRekeyInitiator, IkeRekeyResponder } from './tasks/ike-rekey.js';
 import { InboundMessage, type Task } from './tasks/task.js';
+import { jitter } from './tasks/common.js';
 import { ProtocolId } from './types.js';
 
 export interface IkeEngineOptions {
@@ -77,6 +78,8 @@ export interface IkeEngineCounters {
 }
 
 const ZERO_SPI = new Uint8Array(8);
+/** ms before a failed IKE SA is tried again (plus up to as much at random) */
+const RETRY_DELAY = 5_000;
 
 export class IkeEngine {
   readonly counters: IkeEngineCounters = { received: 0, malformed: 0, unknownSpi: 0, cookiesSent: 0, cookiesRejected: 0, halfOpenLimit: 0, noConnection: 0, internalErrors: 0 };
@@ -88,6 +91,12 @@ export class IkeEngine {
   /** half-open responder SAs by the initiator's SPI and address (a repeated IKE_SA_INIT) */
   readonly #halfOpen = new Map<string, IkeSa>();
   readonly #halfOpenTimeout: number;
+  /**
+   * swanctl.conf keyingtries: connections whose IKE SA failed before it was established, with
+   * the tries made and when the next starts (0 keyingtries: for ever, as a device dialling its
+   * gateway wants).
+   */
+  readonly #retries = new Map<string, { tries: number; at: number; child?: string }>();
 
   constructor(options: IkeEngineOptions) {
     this.#options = options;
@@ -274,6 +283,8 @@ export class IkeEngine {
    */
   initiate(connectionName: string, childName?: string): IkeSa | string {
     const now = this.#options.now();
+    const retry = this.#retries.get(connectionName);
+    if (retry && retry.at > now) retry.at = now; // asked for now: the scheduled retry comes forward
     const connection = this.#options.config.connections.find((c) => c.name === connectionName);
     if (!connection) return `no connection ${connectionName}`;
     const children = childName ? connection.children.filter((c) => c.name === childName) : connection.children;
@@ -311,6 +322,8 @@ export class IkeEngine {
 
   /** Deletes an IKE SA (with its CHILD SAs) by sending a Delete (§1.4.1). */
   terminate(sa: IkeSa, reason = 'terminated'): void {
+    this.#retries.delete(sa.connection.name);
+    sa.terminated = true;
     if (sa.state === 'established') sa.queue([new IkeDeleteInitiator(sa, () => this.#options.now(), reason)], this.#options.now());
     else sa.destroy(this.#options.now(), reason);
   }
@@ -330,6 +343,12 @@ export class IkeEngine {
   tick(): void {
     const now = this.#options.now();
     this.settle();
+    for (const [name, r] of this.#retries) {
+      if (now < r.at || this.sas.some((s) => s.connection.name === name && s.initiator)) continue;
+      this.log.log('ike', LogLevel.CONTROL, `${name}: keying try ${r.tries + 1}`);
+      r.at = Number.POSITIVE_INFINITY; // until this try fails
+      this.initiate(name, r.child);
+    }
     for (const sa of this.sas) {
       try {
         sa.tick(now);
@@ -407,11 +426,35 @@ export class IkeEngine {
 
   #forget(sa: IkeSa): void {
     if (this.#sas.get(toHex(sa.ourSpi)) === sa) this.#sas.delete(toHex(sa.ourSpi));
+    this.#scheduleRetry(sa);
     const key = halfOpenKey(sa.spiI, sa.remote);
     if (!sa.initiator && this.#halfOpen.get(key) === sa) {
       this.#halfOpen.delete(key);
       this.cookies.closed();
     }
+  }
+
+  /**
+   * An IKE SA we initiated failed before it was established: try again (keyingtries), after
+   * RETRY_DELAY with a random part so that many devices do not retry in step. An
+   * established SA clears the count.
+   */
+  #scheduleRetry(sa: IkeSa): void {
+    const c = sa.connection;
+    if (!sa.initiator || sa.terminated) return;
+    if (sa.established > 0) {
+      this.#retries.delete(c.name);
+      return;
+    }
+    const r = this.#retries.get(c.name) ?? { tries: 0, at: 0 };
+    r.tries++;
+    if (c.keyingtries !== 0 && r.tries >= c.keyingtries) {
+      this.#retries.delete(c.name);
+      this.log.log('ike', LogLevel.AUDIT, `${c.name}: establishing failed after ${r.tries} keying tr${r.tries === 1 ? 'y' : 'ies'}`);
+      return;
+    }
+    r.at = this.#options.now() + RETRY_DELAY + jitter(this.#options.crypto, RETRY_DELAY);
+    this.#retries.set(c.name, r);
   }
 
   /** Called when a responder SA is established: no longer half-open (§2.6). */

@@ -148,6 +148,8 @@ export class IkeSa {
   lastOutbound = 0;
   /** when a half-open SA is given up */
   readonly createdAt: number;
+  /** deleted on purpose (operator, reload): not tried again */
+  terminated = false;
 
   #requests: InitiatorWindow<Datagrams>;
   #responses = new ResponderWindow<Datagrams>();

@@ -25,7 +25,7 @@ import { InboundMessage, notifyName, OutboundMessage, type Task, type TaskStatus
 /** Marks the SA established: timers start, half-open accounting ends (the engine's hook). */
 export function established(sa: IkeSa, now: number): void {
   sa.state = 'established';
-  sa.established = now;
+  sa.established = now || 1; // 0 means "never established"
   const c = sa.connection;
   // swanctl.conf rekey_time, less a random part of rand_time
   const rand = jitter(sa.context.crypto, c.rand_time);
