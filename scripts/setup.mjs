@@ -3,9 +3,9 @@
  * Everything `npm start`, `npm test` and `npm run bench` need, from a fresh clone, in order:
  *   1. npm dependencies (npm ci, without install scripts: @agoric/xsnap's own postinstall
  *      builds xsnap-worker, which we don't use);
- *   2. system packages: Mbed TLS headers (libmbedtls-dev) for the XS host, and with --bench
- *      valgrind and strongSwan (the tunnel bench's yardstick); installed with apt-get when
- *      root, else one line says which command to run;
+ *   2. system packages: Mbed TLS headers (libmbedtls-dev) for the XS host, strongSwan (the
+ *      interop tests' peer, when root; the tunnel bench's yardstick), and with --bench
+ *      valgrind; installed with apt-get when root, else one line says which command to run;
  *   3. the desktop XS host, hosts/lin -> build/lin/release/xs-ipsec-lin (make, incremental);
  *   4. TypeScript -> build/js (tsc), and the portable core type-checked without Node types;
  *   5. the XS module tree build/xs-modules: the @noble packages transpiled for XS (esbuild,
@@ -56,11 +56,13 @@ function systemPackages(bench) {
   if (!has('make')) missing.push('make');
   if (!has('cc')) missing.push('gcc');
   if (bench && !has('valgrind')) missing.push('valgrind');
-  // the tunnel bench runs two strongSwan charons with kernel-libipsec (userspace ESP) and x25519
-  const strongswan = ['/usr/lib/ipsec/charon', '/usr/sbin/swanctl', '/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so',
-    '/usr/lib/ipsec/plugins/libstrongswan-curve25519.so'];
-  if (bench && !strongswan.every((file) => existsSync(file))) {
-    missing.push('strongswan-charon', 'strongswan-swanctl', 'libcharon-extra-plugins', 'libstrongswan-extra-plugins');
+  // the tunnel bench and the interop tests (test/interop/swan.ts) run strongSwan charons with
+  // kernel-libipsec (userspace ESP), openssl and x25519; the tests skip without them, so only
+  // the bench requires them of a user who is not root
+  const strongswan = ['/usr/lib/ipsec/charon', '/usr/sbin/swanctl',
+    ...['kernel-libipsec', 'curve25519', 'openssl'].map((plugin) => `/usr/lib/ipsec/plugins/libstrongswan-${plugin}.so`)];
+  if ((bench || process.getuid?.() === 0) && !strongswan.every((file) => existsSync(file))) {
+    missing.push('strongswan-charon', 'strongswan-swanctl', 'libcharon-extra-plugins', 'libstrongswan-standard-plugins', 'libstrongswan-extra-plugins');
   }
   // the simulator tests build network namespaces and ping through tunnel interfaces
   if (!has('ip')) missing.push('iproute2');

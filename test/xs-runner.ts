@@ -1,7 +1,8 @@
 /**
  * Runs test files on the XS host: xs-ipsec-lin --modules build/xs-modules build/js/test/xs-runner.js FILE...
  * Imports every file (they queue their tests through ./harness.js), runs the tests in order,
- * prints one line per test and a last line "xs: N passed, M failed"; exits 1 on any failure.
+ * prints one line per test and a line "xs: N passed, M failed" (then "xs: K skipped" when tests
+ * were skipped, see harness.ts skip()); exits 1 on any failure.
  */
 import { argv, exit, now } from 'lin/process';
 import Timer from 'timer';
@@ -21,6 +22,7 @@ function withTimeout(run: Promise<void>): Promise<void> {
 const files = argv().slice(1);
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 
 for (const file of files) {
   try {
@@ -32,7 +34,12 @@ for (const file of files) {
   }
 }
 
-for (const { name, fn } of queuedTests) {
+for (const { name, fn, skip } of queuedTests) {
+  if (skip !== undefined) {
+    skipped++;
+    console.log(`ok - ${name} # SKIP ${skip}`);
+    continue;
+  }
   const start = now();
   try {
     await withTimeout(Promise.resolve().then(fn));
@@ -46,4 +53,5 @@ for (const { name, fn } of queuedTests) {
 }
 
 console.log(`xs: ${passed} passed, ${failed} failed`);
+if (skipped) console.log(`xs: ${skipped} skipped`);
 exit(failed ? 1 : 0);

@@ -2,7 +2,9 @@
  * The shell prelude the namespace tests share: two sites (network namespaces $A and $B) joined
  * by a veth pair, 192.0.2.1 <-> 192.0.2.2, removed again when the script ends, even when it is
  * killed. `start(ns, config)` runs a simulator with the gateway in a namespace, its output in
- * /tmp/<ns>.log and its pid in /tmp/<ns>.pid.
+ * /tmp/<ns>.log and its pid in /tmp/<ns>.pid. Other snippets add shell commands to
+ * $CLEANUP_HOOKS, which the cleanup evaluates first, before the namespaces go (test/interop/swan.ts
+ * stops its charons there).
  */
 import { testDirectory } from '../engine.js';
 
@@ -12,7 +14,8 @@ export const REPO = BUILD.replace(/\/build$/, '');
 export function twoSites(prefix: string, id: number, showLogs = false): string {
   return `
 A=${prefix}a${id}; B=${prefix}b${id}
-cleanup() { kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; ${showLogs ? 'echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log;' : ''} ip netns del $A; ip netns del $B; rm -rf /tmp/$A.* /tmp/$B.*; }
+CLEANUP_HOOKS=
+cleanup() { eval "$CLEANUP_HOOKS"; kill $(cat /tmp/$A.pid /tmp/$B.pid 2>/dev/null) 2>/dev/null; sleep 0.2; ${showLogs ? 'echo "--- $A log"; cat /tmp/$A.log; echo "--- $B log"; cat /tmp/$B.log;' : ''} ip netns del $A; ip netns del $B; rm -rf /tmp/$A.* /tmp/$B.*; }
 trap cleanup EXIT; trap "exit 1" INT TERM
 ip netns add $A && ip netns add $B || exit 90
 ip link add ${prefix}va${id} netns $A type veth peer name ${prefix}vb${id} netns $B || exit 91
