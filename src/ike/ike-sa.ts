@@ -28,7 +28,7 @@ import { fragmentMessage, Reassembler } from './fragment.js';
 import type { KeyLog } from './keylog.js';
 import type { IkeAlgorithms, IkeKeys } from './keymat.js';
 import { encodeMessage, ExchangeType, parseMessage, type MessageHeader } from './message.js';
-import { PayloadType } from './payloads.js';
+import { NotifyType, PayloadType } from './payloads.js';
 import { protectMessage, skKeys, unprotectMessage } from './protect.js';
 import type { TsRange } from './select.js';
 import { InboundMessage, OutboundMessage, type Task, type TaskStatus } from './tasks/task.js';
@@ -98,6 +98,8 @@ export interface InitExchange {
 }
 
 export interface IkeSaCounters {
+  /** exceptions in a task (a bug; logged, answered with TEMPORARY_FAILURE) */
+  internalErrors: number;
   received: number;
   sent: number;
   retransmitted: number;
@@ -140,7 +142,7 @@ export class IkeSa {
   /** the peer sent IKEV2_FRAGMENTATION_SUPPORTED and we agreed (RFC 7383 §2.3) */
   fragmentation = false;
   readonly children: ChildSa[] = [];
-  readonly counters: IkeSaCounters = { received: 0, sent: 0, retransmitted: 0, dropped: 0 };
+  readonly counters: IkeSaCounters = { internalErrors: 0, received: 0, sent: 0, retransmitted: 0, dropped: 0 };
   /** when the SA was established, when it is rekeyed, when a message last came from the peer */
   established = 0;
   rekeyAt = 0;
@@ -412,11 +414,20 @@ export class IkeSa {
     }
     this.log('ike', LogLevel.CONTROL, () => `received ${exchangeName(h.exchangeType)} request ${h.messageId}`);
     const tasks = this.responderTasks(this, message);
-    const out = new OutboundMessage(h.exchangeType, true);
+    let out = new OutboundMessage(h.exchangeType, true);
     let failed = false;
-    for (const t of tasks) if (t.process(message) === 'failed') failed = true;
-    if (this.gone) return;
-    for (const t of tasks) if (t.build(out) === 'failed') failed = true;
+    try {
+      for (const t of tasks) if (t.process(message) === 'failed') failed = true;
+      if (this.gone) return;
+      for (const t of tasks) if (t.build(out) === 'failed') failed = true;
+    } catch (e) {
+      // a bug in a task: still answer (the peer would retransmit into a request never
+      // answered, §2.1), with TEMPORARY_FAILURE so that it tries again later (§2.25)
+      this.counters.internalErrors++;
+      this.log('ike', LogLevel.AUDIT, `internal error answering request ${h.messageId}: ${(e as Error)?.stack ?? e}`);
+      if (this.gone) return;
+      out = new OutboundMessage(h.exchangeType, true).notify(NotifyType.TEMPORARY_FAILURE);
+    }
     this.respond(h.exchangeType, h.messageId, out);
     if (failed) this.destroy(now, 'the exchange failed');
     else this.afterResponse?.(now);

@@ -120,8 +120,10 @@ test('ike engine: the responder rekeys the CHILD SA and the IKE SA too (both dir
   equal(p.b.engine.sas.length, 1, 'the old IKE SA is gone on B');
   equal(ikeAfter[0].children.length, 1, 'the CHILD SA moved to the new IKE SA');
   p.bothWays(7);
-  // the new IKE SA works: a CHILD rekey over it
+  // the new IKE SA works: a CHILD rekey over it (B's new IKE SA has no IKE_SA_INIT of its own)
+  const beforeThird = established(p.b)[0].children[0].installed.spiIn;
   p.advance(51_000, 1000);
+  notEqual(established(p.b)[0].children[0].installed.spiIn, beforeThird, `CHILD rekeyed over the new IKE SA:\n${p.logs()}`);
   equal(saCount(p.a), 2, p.logs());
   p.bothWays(8);
 });
@@ -226,4 +228,15 @@ test('ike engine: no proposal in common: NO_PROPOSAL_CHOSEN, no state kept', () 
   equal(p.a.engine.sas.length + p.b.engine.sas.length, 0, p.logs());
   equal(p.b.engine.halfOpen, 0);
   ok(p.a.lines.some((l) => /NO_PROPOSAL_CHOSEN/.test(l)), p.logs());
+});
+
+test('ike engine: after the initiator rekeyed the IKE SA, the responder rekeys the CHILD SA over the new one (no IKE_SA_INIT nonces there)', () => {
+  const p = new Pair(host.make(), connectionDoc('a', { rekey: '20s' }), connectionDoc('b', { childRekey: '30s' }));
+  up(p);
+  p.advance(21_000, 1000);
+  equal(p.b.engine.sas.length, 1, p.logs());
+  const before = established(p.a)[0].children[0].installed.spiIn;
+  p.advance(10_000, 1000);
+  notEqual(established(p.a)[0].children[0].installed.spiIn, before, p.logs());
+  p.bothWays(13);
 });

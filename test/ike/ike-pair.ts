@@ -155,9 +155,16 @@ export class Pair {
         }
         n++;
         to.engine.receive(d.bytes, d.from, d.to.port);
+        this.#healthy(to);
       }
     }
     return n;
+  }
+
+  /** An exception inside an engine is a bug, whatever the test is about: fail at once. */
+  #healthy(side: Side): void {
+    const errors = side.engine.counters.internalErrors + side.engine.sas.reduce((n, s) => n + s.counters.internalErrors, 0);
+    if (errors > 0) throw new Error(`internal error in ${side.name}'s engine:\n${this.logs()}`);
   }
 
   /** Moves the clock on in steps, ticking both engines and delivering what they send. */
@@ -166,6 +173,8 @@ export class Pair {
       this.clock.now += Math.min(step, ms - t);
       this.a.engine.tick();
       this.b.engine.tick();
+      this.#healthy(this.a);
+      this.#healthy(this.b);
       this.run(filter);
     }
   }

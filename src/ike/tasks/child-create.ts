@@ -205,8 +205,9 @@ export class ChildCreateInitiator implements Task {
     const check = acceptsAnswer(proposals, answer, this.#group || undefined);
     if (!check.ok) return this.#refused(`the peer chose a proposal we did not offer: ${check.reasons.slice(0, 2).join('; ')}`);
     const spiOut = spiNumber(answer.spi);
-    let ni = sa.init!.ni;
-    let nr = sa.init!.nr;
+    // IKE_AUTH: the IKE SA's nonces (§2.17); an IKE SA made by a rekey has no IKE_SA_INIT of its own
+    let ni = inIkeAuth ? sa.init!.ni : new Uint8Array(0);
+    let nr = inIkeAuth ? sa.init!.nr : new Uint8Array(0);
     let sharedSecret: Uint8Array | undefined;
     if (!inIkeAuth) {
       const nonce = message.get(PayloadType.NONCE);
@@ -345,8 +346,8 @@ export class ChildCreateResponder implements Task {
       const notify = why.includes('proposal') ? NotifyType.NO_PROPOSAL_CHOSEN : NotifyType.TS_UNACCEPTABLE;
       return this.#refuse(notify, why);
     }
-    let ni = sa.init!.ni;
-    let nr = sa.init!.nr;
+    let ni = this.inIkeAuth ? sa.init!.ni : new Uint8Array(0);
+    let nr = this.inIkeAuth ? sa.init!.nr : new Uint8Array(0);
     let sharedSecret: Uint8Array | undefined;
     if (!this.inIkeAuth) {
       const nonce = message.get(PayloadType.NONCE);
