@@ -311,7 +311,7 @@ export class Gateway {
       return;
     }
     // RFC 4301 §5.2: what arrives on an SA must be traffic a PROTECT policy assigns to it
-    const entry = this.#spd.lookupInbound(buffer, packet.offset, packet.length);
+    const entry = this.#spd.lookupInboundFor(spi, buffer, packet.offset, packet.length);
     if (!entry || entry.action !== Action.PROTECT || (entry.spi !== 0 && entry.spi !== spi)) {
       c.inboundPolicyMismatch++;
       return;

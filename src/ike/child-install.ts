@@ -15,7 +15,7 @@ import { algorithmById, Esn, TransformType, type Algorithm } from '../crypto/reg
 import { addMessage, type StaticSa } from '../policy/manual.js';
 import { Errno, type PfKeyEngine } from '../policy/pfkey-engine.js';
 import type { Selector } from '../policy/selector.js';
-import { Action, type Spd } from '../policy/spd.js';
+import { Action, type Spd, type SpdEntry } from '../policy/spd.js';
 import { SadbMsg, SadbSaType, type PfKeyMessage, type SadbLifetime } from '../wire/pfkey.js';
 import type { ChildKeys } from './keymat.js';
 import type { TsRange } from './select.js';
@@ -173,12 +173,6 @@ function intersect(a: [number, number], b: [number, number]): [number, number] {
   return [Math.max(a[0], b[0]), Math.min(a[1], b[1])];
 }
 
-/** The SPD entries named after a CHILD SA ("name/out/0", "name/in/0", ...). */
-function childEntryNames(spd: Spd, name: string): string[] {
-  const prefix = `${name}/`;
-  return [...spd.entries('out'), ...spd.entries('in')].filter((e) => e.name.startsWith(prefix)).map((e) => e.name);
-}
-
 /** Sends one message; the reply's errno (0: done). */
 function send(engine: PfKeyEngine, m: PfKeyMessage, locals: Uint8Array[]): number {
   return engine.handle(m, locals)[0].errno;
@@ -218,49 +212,71 @@ function selectorPairs(tsLocal: readonly TsRange[], tsRemote: readonly TsRange[]
   return pairs;
 }
 
-/**
- * The SPD entries of a CHILD SA (RFC 4301 §4.4.1): one outbound and one inbound PROTECT entry
- * per selector pair, named "name/out/i" and "name/in/i", pointing at its SAs. Entries of the
- * same name (an earlier SA of the same CHILD config) are replaced where they stood, so traffic
- * moves at once. Returns the entry names.
- */
-function pointPolicies(spd: Spd, name: string, pairs: Selector[], spiIn: number, spiOut: number): string[] {
-  const old = childEntryNames(spd, name);
-  const position = (direction: 'out' | 'in') => {
-    const i = spd.entries(direction).findIndex((e) => old.includes(e.name));
-    return i < 0 ? undefined : i;
-  };
-  const at = { out: position('out'), in: position('in') };
-  for (const n of old) spd.remove(n);
-  const policies: string[] = [];
-  for (const direction of ['out', 'in'] as const) {
-    pairs.forEach((selector, i) => {
-      const entry = `${name}/${direction}/${i}`;
-      const where = at[direction] === undefined ? undefined : at[direction]! + i;
-      spd.add({ name: entry, direction, selector, action: Action.PROTECT, spi: direction === 'out' ? spiOut : spiIn }, where);
-      policies.push(entry);
-    });
-  }
-  return policies;
+/** The entries of a CHILD config's SAs in one direction ("name/out/0", "name/in/<spi>/0", ...). */
+function entriesOf(spd: Spd, name: string, direction: 'out' | 'in'): SpdEntry[] {
+  const prefix = `${name}/${direction}/`;
+  return spd.entries(direction).filter((e) => e.name.startsWith(prefix));
 }
 
 /**
- * Points the SPD entries of a CHILD config at one of its SAs again: after the SA they pointed
- * at was deleted while another SA of the same config lives on (a redundant SA of a rekey
- * collision, RFC 7296 §2.8.1).
+ * The outbound SPD entries of a CHILD config (RFC 4301 §4.4.1): one PROTECT entry per selector
+ * pair, "name/out/i", pointing at the SA that sends. An earlier SA's entries (a rekey, RFC
+ * 7296 §2.8) are replaced where they stood, so traffic moves at once.
  */
-export function repointPolicies(spd: Spd, installed: InstalledChild, tsLocal: readonly TsRange[], tsRemote: readonly TsRange[]): void {
-  pointPolicies(spd, installed.name, selectorPairs(tsLocal, tsRemote), installed.spiIn, installed.spiOut);
+function pointOutbound(spd: Spd, name: string, pairs: Selector[], spiOut: number): string[] {
+  const old = entriesOf(spd, name, 'out');
+  const at = old.length ? spd.entries('out').indexOf(old[0]) : undefined;
+  for (const e of old) spd.remove(e.name);
+  return pairs.map((selector, i) => {
+    const entry = `${name}/out/${i}`;
+    spd.add({ name: entry, direction: 'out', selector, action: Action.PROTECT, spi: spiOut }, at === undefined ? undefined : at + i);
+    return entry;
+  });
+}
+
+/**
+ * The inbound SPD entries of one SA, "name/in/<spi>/i": each SA of a CHILD config has its own
+ * (RFC 4301 §5.2: what arrives on an SA is checked against that SA's selectors), so the old
+ * SA of a rekey keeps receiving until it is deleted (RFC 7296 §2.8). They go in before the
+ * config's other inbound entries, or last.
+ */
+function addInbound(spd: Spd, name: string, pairs: Selector[], spiIn: number): string[] {
+  const siblings = entriesOf(spd, name, 'in');
+  const at = siblings.length ? spd.entries('in').indexOf(siblings[0]) : undefined;
+  return pairs.map((selector, i) => {
+    const entry = `${name}/in/${spiIn.toString(16)}/${i}`;
+    spd.add({ name: entry, direction: 'in', selector, action: Action.PROTECT, spi: spiIn }, at === undefined ? undefined : at + i);
+    return entry;
+  });
+}
+
+/**
+ * Points the outbound SPD entries of a CHILD config at one of its SAs: when the rekey's
+ * responder starts sending on the new SA (after the initiator deleted the old one), or after
+ * the SA they pointed at was deleted while another of the same config lives on (a redundant
+ * SA of a rekey collision, RFC 7296 §2.8.1). Returns the entry names.
+ */
+export function repointOutbound(spd: Spd, installed: InstalledChild, tsLocal: readonly TsRange[], tsRemote: readonly TsRange[]): string[] {
+  const names = pointOutbound(spd, installed.name, selectorPairs(tsLocal, tsRemote), installed.spiOut);
+  for (const n of names) if (!installed.policies.includes(n)) installed.policies.push(n);
+  return names;
+}
+
+/** Whether the outbound entries of a CHILD config send on this SA. */
+export function sendsOn(spd: Spd, installed: InstalledChild): boolean {
+  return entriesOf(spd, installed.name, 'out').some((e) => e.spi === installed.spiOut);
 }
 
 /**
  * Installs a negotiated CHILD SA: the inbound SA (UPDATE of the larval SA GETSPI made, or ADD
  * when there is none), the outbound SA (ADD), then one outbound and one inbound PROTECT entry per
- * pair of traffic selectors. Entries of an earlier CHILD SA with the same name (a rekey, RFC 7296
- * §2.8) are replaced in place, so traffic moves to the new SAs at once; the old SAs stay until
- * removeChild deletes them (§2.8: the old inbound SA may still receive for a while).
+ * pair of traffic selectors. The outbound entries of an earlier CHILD SA with the same name (a
+ * rekey, RFC 7296 §2.8) are replaced in place, so traffic moves to the new SA at once, unless
+ * `keepOutbound` (the rekey's responder: it moves when the old SA is deleted, see
+ * repointOutbound); the old SAs and their inbound entries stay until removeChild deletes them
+ * (§2.8: the old inbound SA may still receive for a while).
  */
-export function installChild(engine: PfKeyEngine, spd: Spd, child: NegotiatedChild): InstallResult {
+export function installChild(engine: PfKeyEngine, spd: Spd, child: NegotiatedChild, options: { keepOutbound?: boolean } = {}): InstallResult {
   let messages: { inbound: PfKeyMessage; outbound: PfKeyMessage };
   let locals: Uint8Array[];
   try {
@@ -285,7 +301,10 @@ export function installChild(engine: PfKeyEngine, spd: Spd, child: NegotiatedChi
     return { ok: false, reason: `${child.name}: outbound SA 0x${child.spiOut.toString(16)} refused (errno ${errno})` };
   }
 
-  const policies = pointPolicies(spd, child.name, pairs, child.spiIn, child.spiOut);
+  // RFC 7296 §2.8: the responder of a rekey keeps sending on the old SA until the initiator,
+  // which has the new one installed by then, deletes the old one
+  const keepOld = options.keepOutbound === true && entriesOf(spd, child.name, 'out').length > 0;
+  const policies = [...(keepOld ? [] : pointOutbound(spd, child.name, pairs, child.spiOut)), ...addInbound(spd, child.name, pairs, child.spiIn)];
   return {
     ok: true,
     installed: { name: child.name, spiIn: child.spiIn, spiOut: child.spiOut, local: child.local, remote: child.remote, policies },

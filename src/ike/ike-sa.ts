@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import { LogLevel } from '../log.js';
 import type { PfKeyEngine } from '../policy/pfkey-engine.js';
 import type { Spd } from '../policy/spd.js';
-import { removeChild, repointPolicies, type InstalledChild } from './child-install.js';
+import { removeChild, repointOutbound, sendsOn, type InstalledChild } from './child-install.js';
 import { InitiatorWindow, ResponderWindow, type InitiatorAction, type RetransmitOptions } from './exchange-window.js';
 import { fragmentMessage, Reassembler } from './fragment.js';
 import type { KeyLog } from './keylog.js';
@@ -530,10 +530,11 @@ export class IkeSa {
     const i = this.children.indexOf(child);
     if (i >= 0) this.children.splice(i, 1);
     const problems = removeChild(this.context.pfkey, this.context.spd, child.installed);
-    // another SA of the same CHILD config lives on (a rekey collision's survivor): traffic goes there
+    // another SA of the same CHILD config lives on (the new SA of a rekey we answered, §2.8,
+    // or a collision's survivor, §2.8.1): outbound traffic goes there now
     const sibling = this.children.filter((c) => c.installed.name === child.installed.name && c.state === 'installed').pop();
-    if (sibling && !this.context.spd.entries('out').some((e) => e.spi === sibling.installed.spiOut)) {
-      repointPolicies(this.context.spd, sibling.installed, sibling.tsLocal, sibling.tsRemote);
+    if (sibling && !sendsOn(this.context.spd, sibling.installed)) {
+      repointOutbound(this.context.spd, sibling.installed, sibling.tsLocal, sibling.tsRemote);
     }
     const i2 = child.installed;
     this.log('chd', LogLevel.CONTROL, `CHILD_SA ${child.config.name} {${hex32(i2.spiIn)}_i ${hex32(i2.spiOut)}_o} deleted${problems.length ? `: ${problems.join('; ')}` : ''}`);

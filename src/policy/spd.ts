@@ -72,6 +72,28 @@ export class Spd {
     return this.#first(this.#inbound, buffer, offset, length, false);
   }
 
+  /**
+   * RFC 4301 §5.2: the inbound entry deciding about a packet that arrived on the SA `spi`:
+   * the first matching entry, passing over PROTECT entries of other SAs (during a rekey two
+   * SAs of one CHILD SA have entries with the same selectors, RFC 7296 §2.8). The packet is
+   * acceptable when this is a PROTECT entry for `spi` (or for any SA: spi 0).
+   */
+  lookupInboundFor(spi: number, buffer: Uint8Array, offset: number, length: number): SpdEntry | null {
+    const fields = this.#fields;
+    if (!fields.read(buffer, offset, length)) return null;
+    const list = this.#inbound;
+    const compiled = this.#inboundCompiled;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (e.action === Action.PROTECT && e.spi !== 0 && e.spi !== spi) continue;
+      if (compiled[i].matches(fields, false)) {
+        e.hits++;
+        return e;
+      }
+    }
+    return null;
+  }
+
   flush(): void {
     this.#outbound.length = 0;
     this.#inbound.length = 0;

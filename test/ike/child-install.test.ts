@@ -138,9 +138,9 @@ for (const slot of providerSlots) {
         const c = children(PROPOSALS[algorithm], keys, spiA, 0x2001, natT);
         const ia = installed(installChild(a.engine, a.spd, c.a));
         const ib = installed(installChild(b.engine, b.spd, c.b));
-        deepEqual(ia.policies, ['net/out/0', 'net/in/0']);
+        deepEqual(ia.policies, ['net/out/0', `net/in/${spiA.toString(16)}/0`]);
         equal(a.spd.find('net/out/0')!.spi, 0x2001);
-        equal(a.spd.find('net/in/0')!.spi, spiA);
+        equal(a.spd.find(`net/in/${spiA.toString(16)}/0`)!.spi, spiA);
         equal(b.spd.find('net/out/0')!.spi, spiA);
         equal(a.engine.size, 2);
         equal(b.engine.size, 2);
@@ -172,7 +172,7 @@ for (const slot of providerSlots) {
     equal(b.gateway.counters.inboundOpenFailed, 1);
   });
 
-  test(`child-install: rekey with the same name moves the policies to the new SAs; old ones removed; traffic flows [${slot.slot}]`, () => {
+  test(`child-install: rekey with the same name moves the outbound policy to the new SA; both SAs receive until the old one is removed; traffic flows [${slot.slot}]`, () => {
     const crypto = slot.make();
     const { a, b } = pair(crypto);
     const p = PROPOSALS['aes256-sha256'];
@@ -188,15 +188,20 @@ for (const slot of providerSlots) {
     installed(installChild(b.engine, b.spd, second.b));
     deepEqual(a.spd.entries('out').map((e) => e.name), ['ike', 'net/out/0', 'rest']);
     equal(a.spd.find('net/out/0')!.spi, 0x2002);
-    equal(a.spd.find('net/in/0')!.spi, 0x1002);
+    deepEqual(a.spd.entries('in').map((e) => [e.name, e.spi]), [['net/in/1002/0', 0x1002], ['net/in/1001/0', 0x1001]]);
     equal(b.spd.find('net/out/0')!.spi, 0x1002);
     equal(a.engine.size, 4);
+    // RFC 4301 §5.2 with two SAs of one CHILD SA: a packet on either passes the inbound check
+    for (const spi of [0x1001, 0x1002]) {
+      const packet = send(b.gateway, '10.2.0.9', '10.1.0.5', [9]);
+      equal(a.spd.lookupInboundFor(spi, packet, 0, packet.length)?.spi, spi);
+    }
     // the old SAs go; the new policies stay
     deepEqual(removeChild(a.engine, a.spd, oldA), []);
     deepEqual(removeChild(b.engine, b.spd, oldB), []);
     equal(a.engine.size, 2);
     ok(a.engine.sa(0x1001) === undefined && a.engine.sa(0x2001) === undefined);
-    ok(a.spd.find('net/out/0') !== undefined && a.spd.find('net/in/0') !== undefined);
+    ok(a.spd.find('net/out/0') !== undefined && a.spd.find('net/in/1002/0') !== undefined && a.spd.find('net/in/1001/0') === undefined);
     const before = b.delivered.length;
     bothWays(a, b, 2);
     equal(b.delivered.length, before + 1);

@@ -52,6 +52,8 @@ interface Agreed {
   tsRemote: TsRange[];
   mode: 'tunnel' | 'transport';
   role: 'initiator' | 'responder';
+  /** the responder of a rekey: keep sending on the old SA until it is deleted (§2.8) */
+  keepOutbound?: boolean;
 }
 
 /** RFC 7296 §2.17 keys, PF_KEY/SPD installation, timers, key log. Returns the CHILD SA or why not. */
@@ -89,7 +91,7 @@ function install(sa: IkeSa, a: Agreed, now: number): ChildSa | string {
     encapsulation: encapsulated ? { localPort: sa.context.ports.natT, remotePort: sa.remote.port === 500 ? 4500 : sa.remote.port } : undefined,
     lifetimes: { hardSeconds: c.life_time, hardBytes: c.life_bytes || undefined },
   };
-  const r = installChild(pfkey, spd, child);
+  const r = installChild(pfkey, spd, child, { keepOutbound: a.keepOutbound });
   if (!r.ok) return r.reason;
   const rand = jitter(crypto, c.rand_time);
   const childSa: ChildSa = {
@@ -375,7 +377,7 @@ export class ChildCreateResponder implements Task {
     this.#mode = this.#config.mode === 'transport' && message.notify(NotifyType.USE_TRANSPORT_MODE) ? 'transport' : 'tunnel';
     const made = install(sa, {
       config: this.#config, proposal: this.#answer, spiIn: spi, spiOut: spiNumber(this.#answer.spi), ni, nr, sharedSecret,
-      tsLocal: this.#tsr, tsRemote: this.#tsi, mode: this.#mode, role: 'responder',
+      tsLocal: this.#tsr, tsRemote: this.#tsi, mode: this.#mode, role: 'responder', keepOutbound: rekeyed !== undefined,
     }, this.now());
     if (typeof made === 'string') {
       releaseSpi(sa, spi);
