@@ -297,6 +297,7 @@ export class IkeSa {
         this.#drop(`fragment: ${r.reason}`);
         return;
       }
+      this.log('enc', LogLevel.CONTROL, `reassembled ${exchangeName(r.header.exchangeType)} ${r.header.response ? 'response' : 'request'} ${r.header.messageId} from ${last.totalFragments} fragments (RFC 7383)`);
       message = new InboundMessage(r.header, r.payloads);
     } else {
       const r = unprotectMessage(this.context.crypto, this.algorithms, skKeys(this.keys, !this.initiator), bytes);
@@ -471,7 +472,9 @@ export class IkeSa {
     // RFC 7383 §2.5.1: the IP and UDP headers (and the non-ESP marker) count against the size
     const overhead = (this.remote.address.includes(':') ? 40 : 20) + 8 + (this.localPort === this.context.ports.natT ? 4 : 0);
     if (this.fragmentation && whole.length + overhead > this.context.fragmentSize) {
-      return fragmentMessage(crypto, this.algorithms!, keys, header, out.payloads, this.context.fragmentSize - overhead);
+      const fragments = fragmentMessage(crypto, this.algorithms!, keys, header, out.payloads, this.context.fragmentSize - overhead);
+      this.log('enc', LogLevel.CONTROL, `splitting ${exchangeName(exchange)} ${response ? 'response' : 'request'} ${messageId} (${whole.length} bytes) into ${fragments.length} fragments (RFC 7383)`);
+      return fragments;
     }
     return [whole];
   }
