@@ -7,9 +7,11 @@
  *   xs-ipsec status | reload    ask the running gateway (its control socket on 127.0.0.1:4510)
  *   xs-ipsec sim [MODULE.js]   run a module (default: the firmware) in the desktop simulator
  *   xs-ipsec bench [...]       the crypto benchmark table (npm run bench)
+ *   xs-ipsec demo              (root) strongSwan and our simulator in namespaces: a tunnel, pings, the SAs
+ *   xs-ipsec initiate C [CH] | terminate C   ask the running gateway to start or delete an IKE SA
  *   xs-ipsec help
- * Commands still to come (status, demo, flash, provision) arrive with the work that builds
- * them; see the README's status table.
+ * Commands still to come (flash, provision) arrive with the work that builds them; see the
+ * README's status table.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -69,8 +71,15 @@ switch (command) {
     process.exit(r.status ?? 1);
     break;
   }
+  case 'demo': {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/demo.mjs'), ...rest], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+    break;
+  }
   case 'status':
-  case 'reload': {
+  case 'reload':
+  case 'initiate':
+  case 'terminate': {
     // the running gateway's control socket (hosts/lin/gateway-main.ts), on loopback
     const at = rest.indexOf('--port');
     const port = at >= 0 ? Number(rest[at + 1]) : 4510;
@@ -85,9 +94,10 @@ switch (command) {
       const text = data.toString();
       console.log(command === 'status' && text.startsWith('{') ? JSON.stringify(JSON.parse(text), null, 2) : text);
       socket.close();
-      process.exit(/refused|unknown/.test(text) ? 1 : 0);
+      process.exit(/refused|unknown|no IKE/.test(text) ? 1 : 0);
     });
-    socket.send(command, port, '127.0.0.1');
+    const words = rest.filter((w, i) => w !== '--port' && rest[i - 1] !== '--port');
+    socket.send([command, ...words].join(' '), port, '127.0.0.1');
     break;
   }
   case 'sim': {
@@ -115,6 +125,10 @@ switch (command) {
   run --config F    run the gateway in the simulator (root: TUN device, raw sockets)
   status [--port P] the running gateway's SAs, policies, counters and XS memory
   reload [--port P] make the running gateway re-read its configuration
+  initiate C [CH]   make the running gateway start connection C (and CHILD_SA CH), as swanctl --initiate
+  terminate C       make the running gateway delete the IKE SAs of connection C
+  demo              (root) strongSwan as headquarters and our firmware as a device, in network
+                    namespaces: the tunnel comes up, pings pass both ways, both sides' SAs are shown
   sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
   bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
   help              this text`);
