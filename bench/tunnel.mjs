@@ -21,6 +21,7 @@
  * Needs root (namespaces, TUN devices); without root it says so and measures nothing.
  * Namespaces and processes are removed when it ends, also on an error, SIGINT or SIGTERM.
  */
+import { strongswanConf } from '../scripts/strongswan-conf.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,37 +35,6 @@ const INNER = { a: '10.1.0.1', b: '10.2.0.1' };
 const OUTER = { a: '192.0.2.1', b: '192.0.2.2' };
 const SUBNET = { a: '10.1.0.0/16', b: '10.2.0.0/16' };
 const other = (side) => (side === 'a' ? 'b' : 'a');
-
-/**
- * strongswan.conf for one charon. Everything that would clash between two charons on one
- * machine points into this side's own directory: the log, the vici socket (charon's, and the
- * one swanctl connects to). /run is a private bind mount per charon (see startStrongswan), because
- * charon 5.9.8 always writes /var/run/charon.pid.
- * `load` replaces the default plugin list: kernel-libipsec must come BEFORE kernel-netlink,
- * or installing the CHILD_SA fails with "Function not implemented (38)"; kernel-netlink is still
- * needed, for routes and addresses. openssl provides AES-GCM (AES-NI), curve25519 x25519.
- * flush_line: the log is complete when a failure prints its tail.
- */
-const strongswanConf = (dir) => `
-charon {
-  load = random nonce openssl curve25519 sha2 hmac kdf pem pkcs1 pubkey x509 kernel-libipsec kernel-netlink socket-default vici
-  filelog {
-    bench {
-      path = ${dir}/charon.log
-      flush_line = yes
-      default = 1
-    }
-  }
-  plugins {
-    vici {
-      socket = unix://${dir}/charon.vici
-    }
-  }
-}
-swanctl {
-  socket = unix://${dir}/charon.vici
-}
-`;
 
 /**
  * swanctl.conf: one connection, PSK, the bench's proposals. `encap = yes` asks for ESP in UDP
@@ -233,7 +203,7 @@ async function startStrongswan(bed) {
     dirs[side] = dir;
     mkdirSync(join(dir, 'run'), { recursive: true });
     mkdirSync(join(dir, 'swanctl'));
-    writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir));
+    writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir, 'bench'));
     writeFileSync(join(dir, 'swanctl', 'swanctl.conf'), swanctlConf(side));
     env[side] = { STRONGSWAN_CONF: join(dir, 'strongswan.conf'), SWANCTL_DIR: join(dir, 'swanctl') };
     // inner address on lo: this kernel has no dummy links; charon routes the remote subnet

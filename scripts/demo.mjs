@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JS_OUT, ROOT, setup, XS_HOST, XS_MODULES } from './setup.mjs';
+import { strongswanConf } from './strongswan-conf.mjs';
 
 const say = (message) => console.log(`demo: ${message}`);
 const CHARON = '/usr/lib/ipsec/charon';
@@ -62,30 +63,6 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-/**
- * strongswan.conf for this sandbox's charon: kernel-libipsec (userspace ESP, before
- * kernel-netlink), its files in the demo's directory, /run private (see startCharon).
- */
-const strongswanConf = `charon {
-  load = random nonce openssl curve25519 sha2 hmac kdf pem pkcs1 pubkey x509 kernel-libipsec kernel-netlink socket-default vici
-  filelog {
-    demo {
-      path = ${dir}/charon.log
-      flush_line = yes
-      default = 1
-    }
-  }
-  plugins {
-    vici {
-      socket = unix://${dir}/charon.vici
-    }
-  }
-}
-swanctl {
-  socket = unix://${dir}/charon.vici
-}
-`;
-
 async function waitFor(check, ms) {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (check()) return true;
   return check();
@@ -108,7 +85,7 @@ try {
   run(['ip', '-n', hq.ns, 'addr', 'add', `${hq.lan}/32`, 'dev', 'lo']);
   mkdirSync(join(dir, 'run'));
   for (const d of ['x509', 'x509ca', 'private', 'conf.d']) mkdirSync(join(dir, 'swanctl', d), { recursive: true });
-  writeFileSync(join(dir, 'strongswan.conf'), strongswanConf);
+  writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir, 'demo'));
   writeFileSync(join(dir, 'swanctl', 'swanctl.conf'), readFileSync(join(ROOT, 'config/example-hq-swanctl.conf')));
   // charon in the foreground with its own /run (it always writes /var/run/charon.pid)
   const charon = spawn('ip', ['netns', 'exec', hq.ns, 'sh', '-c', `mount --bind ${dir}/run /run && exec ${CHARON}`], { env: swanEnv, stdio: 'ignore' });
