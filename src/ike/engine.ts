@@ -158,6 +158,10 @@ export class IkeEngine {
     const now = this.#options.now();
     if (bytes.length < IKE_HEADER_LENGTH || bytes[17] >> 4 !== 2) {
       this.counters.malformed++;
+      // §2.5: an IKE_SA_INIT request of a higher major version learns which one we speak
+      if (bytes.length >= IKE_HEADER_LENGTH && bytes[17] >> 4 > 2 && bytes[18] === ExchangeType.IKE_SA_INIT && (bytes[19] & 0x20) === 0) {
+        this.#answerInit(bytes.subarray(0, 8), NotifyType.INVALID_MAJOR_VERSION, new Uint8Array(0), remote, localPort);
+      }
       return;
     }
     const spiI = bytes.subarray(0, 8);
@@ -189,7 +193,10 @@ export class IkeEngine {
     const parsed = parseMessage(bytes);
     if (!parsed.ok) {
       this.counters.malformed++;
-      this.log.log('enc', LogLevel.CONTROL, `IKE_SA_INIT from ${remote.address} dropped: ${parsed.error.reason}`);
+      this.log.log('enc', LogLevel.CONTROL, `IKE_SA_INIT from ${remote.address} refused: ${parsed.error.reason}`);
+      // §2.5, §2.21: the notification the codec names (UNSUPPORTED_CRITICAL_PAYLOAD, INVALID_SYNTAX), statelessly
+      const notify = parsed.error.notify;
+      if (notify && !this.cookies.required()) this.#answerInit(bytes.subarray(0, 8), notify.type, notify.data, remote, localPort);
       return;
     }
     const message = new InboundMessage(parsed.header, parsed.payloads, bytes);
@@ -215,11 +222,7 @@ export class IkeEngine {
       if (!valid) {
         if (first?.type === PayloadType.NOTIFY && first.notifyType === NotifyType.COOKIE) this.counters.cookiesRejected++;
         this.counters.cookiesSent++;
-        const answer = encodeMessage(
-          { spiI, spiR: ZERO_SPI, exchangeType: ExchangeType.IKE_SA_INIT, initiator: false, higherVersion: false, response: true, messageId: 0 },
-          [{ type: PayloadType.NOTIFY, protocol: 0, spi: new Uint8Array(0), notifyType: NotifyType.COOKIE, data: this.cookies.cookieFor(ni, address, spiI) }],
-        );
-        this.#options.send(localPort, remote, answer);
+        this.#answerInit(spiI, NotifyType.COOKIE, this.cookies.cookieFor(ni, address, spiI), remote, localPort);
         return;
       }
     }
@@ -235,6 +238,15 @@ export class IkeEngine {
     this.#halfOpen.set(halfOpenKey(sa.spiI, remote), sa);
     sa.responderTasks = (s, m) => this.#responderTasks(s, m, candidates);
     sa.receiveFirst(message, now);
+  }
+
+  /** An IKE_SA_INIT response of one notification, keeping no state (§2.6, §2.5, §2.21). */
+  #answerInit(spiI: Uint8Array, notifyType: number, data: Uint8Array, remote: Endpoint, localPort: number): void {
+    const answer = encodeMessage(
+      { spiI: spiI.slice(), spiR: ZERO_SPI, exchangeType: ExchangeType.IKE_SA_INIT, initiator: false, higherVersion: false, response: true, messageId: 0 },
+      [{ type: PayloadType.NOTIFY, protocol: 0, spi: new Uint8Array(0), notifyType, data }],
+    );
+    this.#options.send(localPort, remote, answer);
   }
 
   /** Connections whose remote_addrs admit the peer's address (and version 2). */

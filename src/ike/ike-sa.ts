@@ -302,12 +302,33 @@ export class IkeSa {
     } else {
       const r = unprotectMessage(this.context.crypto, this.algorithms, skKeys(this.keys, !this.initiator), bytes);
       if (!r.ok) {
-        this.#drop(r.reason);
+        if (r.notify && !h.response) this.#refuseRequest(h.exchangeType, h.messageId, r.notify, r.reason);
+        else this.#drop(r.reason);
         return;
       }
       message = new InboundMessage(r.header, [...r.plain, ...r.payloads]);
     }
     this.#authentic(message, remote, localPort, now);
+  }
+
+  /**
+   * An authentic request whose payloads we cannot read (RFC 7296 §2.5: an unknown critical
+   * payload; §2.21: a syntax error) is answered with just the notification, in its place in
+   * the window, and changes nothing else.
+   */
+  #refuseRequest(exchange: number, messageId: number, notify: { type: number; data: Uint8Array }, reason: string): void {
+    const verdict = this.#responses.request(messageId);
+    if (verdict.kind === 'retransmit') {
+      this.#transmit(verdict.bytes);
+      return;
+    }
+    if (verdict.kind === 'drop') {
+      this.#drop(`request ${messageId}: ${verdict.reason}`);
+      return;
+    }
+    this.counters.dropped++;
+    this.log('enc', LogLevel.CONTROL, `request ${messageId} refused: ${reason}`);
+    this.respond(exchange, messageId, new OutboundMessage(exchange, true).notify(notify.type, notify.data));
   }
 
   #reassemblerFor(): Reassembler {

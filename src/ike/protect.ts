@@ -51,7 +51,16 @@ export type UnprotectResult =
     /** payloads in the clear before the SK payload (authenticated, not encrypted); usually none */
     plain: Payload[];
   }
-  | { ok: false; reason: string };
+  | {
+    ok: false;
+    reason: string;
+    /**
+     * set when the message authenticated but its inner payloads do not parse: the notify RFC
+     * 7296 has for it (UNSUPPORTED_CRITICAL_PAYLOAD §2.5, INVALID_SYNTAX §2.21), which a
+     * responder sends back to an authentic request
+     */
+    notify?: { type: number; data: Uint8Array };
+  };
 
 type AeadPrimitive = Extract<Primitive, { kind: 'aead' }>;
 type CipherPrimitive = Extract<Primitive, { kind: 'cipher' }>;
@@ -225,6 +234,6 @@ export function unprotectMessage(crypto: Crypto, algorithms: IkeAlgorithms, keys
   const padLength = buffer[plainAt + cipherLength - 1];
   if (padLength > cipherLength - 1) return { ok: false, reason: `Pad Length ${padLength} beyond ${cipherLength - 1} bytes of plaintext` };
   const chain = parsePayloadChain(buffer, plainAt, plainAt + cipherLength - 1 - padLength, sk.firstPayload);
-  if (!chain.ok) return { ok: false, reason: `inner payloads: ${chain.error.reason}` };
+  if (!chain.ok) return { ok: false, reason: `inner payloads: ${chain.error.reason}`, notify: chain.error.notify };
   return { ok: true, header: parsed.header, payloads: chain.payloads, plain: payloads.slice(0, -1) };
 }

@@ -9,7 +9,10 @@
 import { ok, equal, notEqual } from '../assert.js';
 import { providerSlots } from '../engine.js';
 import { test } from '../harness.js';
-import { connectionDoc, established, Pair, type Side } from './ike-pair.js';
+import { connectionDoc, established, Pair, A, type Side } from './ike-pair.js';
+import { ExchangeType, parseMessage } from '../../src/ike/message.js';
+import { NotifyType, PayloadType } from '../../src/ike/payloads.js';
+import { protectMessage, skKeys, unprotectMessage } from '../../src/ike/protect.js';
 
 const host = providerSlots.find((s) => s.slot === 'host')!;
 
@@ -239,4 +242,79 @@ test('ike engine: after the initiator rekeyed the IKE SA, the responder rekeys t
   p.advance(10_000, 1000);
   notEqual(established(p.a)[0].children[0].installed.spiIn, before, p.logs());
   p.bothWays(13);
+});
+
+test('ike engine: an authentic request with an unknown critical payload is answered with UNSUPPORTED_CRITICAL_PAYLOAD and changes nothing (RFC 7296 §2.5)', () => {
+  const p = new Pair(host.make(), connectionDoc('a'), connectionDoc('b'));
+  up(p);
+  const sa = established(p.a)[0];
+  const spisBefore = JSON.stringify(p.b.engine.describe());
+  const request = protectMessage(p.crypto, sa.algorithms!, skKeys(sa.keys!, true),
+    { spiI: sa.spiI, spiR: sa.spiR, exchangeType: ExchangeType.INFORMATIONAL, initiator: true, higherVersion: false, response: false, messageId: 2 },
+    [{ type: PayloadType.NONE, payloadType: 200, critical: true, data: Uint8Array.of(1, 2, 3) }]);
+  p.b.engine.receive(request, { address: A, port: 500 }, 500);
+  const answer = p.b.outbox.splice(0);
+  equal(answer.length, 1);
+  const opened = unprotectMessage(p.crypto, sa.algorithms!, skKeys(sa.keys!, false), answer[0].bytes);
+  ok(opened.ok && opened.header.response && opened.header.messageId === 2, JSON.stringify(opened));
+  const n = opened.ok ? opened.payloads[0] : undefined;
+  ok(n?.type === PayloadType.NOTIFY && n.notifyType === NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD && n.data[0] === 200, JSON.stringify(n));
+  // the same request again: the same answer, from the window (§2.1)
+  p.b.engine.receive(request, { address: A, port: 500 }, 500);
+  equal(p.b.outbox.splice(0).length, 1);
+  equal(JSON.stringify(p.b.engine.describe()).replace(/"(received|sent|retransmitted|dropped)":\d+/g, ''), spisBefore.replace(/"(received|sent|retransmitted|dropped)":\d+/g, ''));
+  p.bothWays(14);
+});
+
+test('ike engine: an IKE_SA_INIT of major version 3 gets INVALID_MAJOR_VERSION; no state (RFC 7296 §2.5)', () => {
+  const p = new Pair(host.make(), connectionDoc('a'), connectionDoc('b'));
+  p.a.engine.startAll();
+  const [first] = p.a.outbox.splice(0);
+  const v3 = first.bytes.slice();
+  v3[17] = 0x30;
+  p.b.engine.receive(v3, first.from, first.to.port);
+  const [answer] = p.b.outbox.splice(0);
+  const parsed = parseMessage(answer.bytes);
+  ok(parsed.ok && parsed.payloads[0].type === PayloadType.NOTIFY && parsed.payloads[0].notifyType === NotifyType.INVALID_MAJOR_VERSION, JSON.stringify(parsed));
+  equal(p.b.engine.sas.length, 0);
+});
+
+for (const [name, a, b, type] of [
+  ['IPv4 address', '192.0.2.1', '198.51.100.2', 1],
+  ['RFC822 (user@domain)', 'sensor@example.com', 'hq@example.com', 3],
+  ['KEY_ID (@#hex)', '@#0a0b0c0d', '@#e1e2e3', 11],
+  ['FQDN', '@sensor.example.com', '@hq.example.com', 2],
+] as const) {
+  test(`ike engine: identities of type ${name} authenticate with PSK (RFC 7296 §3.5)`, () => {
+    const ids = (doc: unknown, local: string, remote: string) => {
+      const d = doc as { connections: { net: { local: { id: string }; remote: { id: string } } }; secrets: { ike: { id: string[] }[] } };
+      d.connections.net.local.id = local;
+      d.connections.net.remote.id = remote;
+      d.secrets.ike[0].id = [a, b];
+      return d;
+    };
+    const p = new Pair(host.make(), ids(connectionDoc('a'), a, b), ids(connectionDoc('b'), b, a));
+    up(p);
+    equal(established(p.b)[0].remoteId!.type, type);
+    equal(established(p.a)[0].remoteId!.type, type);
+    p.bothWays(15);
+  });
+}
+
+test('ike engine: beyond the half-open hard limit IKE_SA_INIT requests are dropped; half-open SAs go after the timeout (RFC 7296 §2.6)', () => {
+  const p = new Pair(host.make(), connectionDoc('a'), connectionDoc('b'), {}, { cookies: { threshold: 5, hardLimit: 5 }, halfOpenTimeout: 10_000 });
+  p.a.engine.startAll();
+  const [first] = p.a.outbox.splice(0);
+  for (let i = 0; i < 8; i++) {
+    const request = first.bytes.slice();
+    request[0] = i + 1; // another initiator SPI: another half-open SA
+    p.b.engine.receive(request, first.from, first.to.port);
+  }
+  equal(p.b.engine.halfOpen, 5);
+  equal(p.b.engine.counters.halfOpenLimit, 3);
+  p.b.outbox.length = 0;
+  p.clock.now += 11_000;
+  p.b.engine.tick();
+  equal(p.b.engine.halfOpen, 0);
+  equal(p.b.engine.sas.length, 0);
 });
