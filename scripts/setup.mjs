@@ -68,6 +68,8 @@ function systemPackages(bench) {
   if (!has('ip')) missing.push('iproute2');
   if (!has('ping')) missing.push('iputils-ping');
   if (!has('iperf3')) missing.push('iperf3');
+  // the NAT interop test masquerades in a router namespace
+  if (!has('iptables')) missing.push('iptables');
   // the ESP cross-check against scapy (test/interop) uses Debian's Python and its scapy
   if (spawnSync('/usr/bin/python3', ['-c', 'import scapy.layers.ipsec, cryptography'], { stdio: 'ignore' }).status !== 0) {
     missing.push('python3-scapy', 'python3-cryptography');
