@@ -3,6 +3,7 @@
  * simulator's configuration document for a test case (the shape of config/example-ike.json),
  * with short retransmission times so that a dead peer is noticed within seconds.
  */
+import { REPO } from '../gateway/sites.js';
 import type { SwanOptions } from './swan.js';
 
 export const PSK = 'interop secret: not for production';
@@ -56,3 +57,12 @@ export function ourConfig(c: Case): unknown {
   };
 }
 
+
+/** shell: a configuration document written to FILE */
+export const writeOurs = (document: unknown, file: string) => `cat > ${file} <<'XS_EOF'\n${JSON.stringify(document, null, 1)}\nXS_EOF`;
+/** shell: our simulator's status (JSON) from its control socket in namespace $A */
+export const ourStatus = `ip netns exec $A node ${REPO}/bin/xs-ipsec.js status`;
+/** shell: stops our simulator and waits until its sockets are free */
+export const stopOurs = 'kill $(cat /tmp/$A.pid) 2>/dev/null; i=0; while kill -0 $(cat /tmp/$A.pid) 2>/dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done';
+/** shell: waits until our simulator has a CHILD SA installed (bounded), else exits 81 with its log */
+export const waitOurs = (seconds: number) => `i=0; until ${ourStatus} 2>/dev/null | grep -q '"spiIn"'; do [ $i -ge ${seconds * 5} ] && { echo "our CHILD SA not up after ${seconds} s"; cat /tmp/$A.log; exit 81; }; sleep 0.2; i=$((i+1)); done`;

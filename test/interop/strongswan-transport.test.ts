@@ -13,13 +13,10 @@
  */
 import { ok } from '../assert.js';
 import { runProgram, uniqueId } from '../engine.js';
-import { REPO, start, twoSites } from '../gateway/sites.js';
-import { ourConfig, PSK, type Case } from './ours.js';
+import { start, twoSites } from '../gateway/sites.js';
+import { ourConfig, PSK, waitOurs, writeOurs, type Case } from './ours.js';
 import { swanConfig, swanctl, swanDir, swanExitReason, swanInitiate, swanStart, swanTest, swanWaitSa, type SwanOptions } from './swan.js';
 
-const ourStatus = `ip netns exec $A node ${REPO}/bin/xs-ipsec.js status`;
-const waitOurs = (seconds: number) => `i=0; until ${ourStatus} 2>/dev/null | grep -q '"spiIn"'; do [ $i -ge ${seconds * 5} ] && { echo "our CHILD SA not up after ${seconds} s"; cat /tmp/$A.log; exit 81; }; sleep 0.2; i=$((i+1)); done`;
-const writeOurs = (document: unknown, file: string) => `cat > ${file} <<'XS_EOF'\n${JSON.stringify(document, null, 1)}\nXS_EOF`;
 
 function swanSide(c: Case, more: Partial<SwanOptions> = {}): SwanOptions {
   return {

@@ -14,8 +14,8 @@
  */
 import { ok } from '../assert.js';
 import { runProgram, uniqueId } from '../engine.js';
-import { BUILD, REPO, start, twoSites } from '../gateway/sites.js';
-import { MATRIX, ourConfig, PSK, type Case } from './ours.js';
+import { start, twoSites } from '../gateway/sites.js';
+import { MATRIX, ourConfig, ourStatus, PSK, stopOurs, waitOurs, writeOurs, type Case } from './ours.js';
 import { swanConfig, swanctl, swanDir, swanExitReason, swanInitiate, swanKill, swanStart, swanTest, swanWaitIke, swanWaitSa, type SwanOptions } from './swan.js';
 
 /** strongSwan's side of a case. */
@@ -30,14 +30,6 @@ function swanOf(c: Case): SwanOptions {
   };
 }
 
-/** shell: our configuration for a case written to FILE */
-const writeOurs = (c: Case, file: string) => `cat > ${file} <<'XS_EOF'\n${JSON.stringify(ourConfig(c), null, 1)}\nXS_EOF`;
-/** shell: our simulator's status (JSON) from its control socket */
-const ourStatus = `ip netns exec $A node ${REPO}/bin/xs-ipsec.js status`;
-/** shell: stops our simulator and waits until its sockets are free */
-const stopOurs = 'kill $(cat /tmp/$A.pid) 2>/dev/null; i=0; while kill -0 $(cat /tmp/$A.pid) 2>/dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done';
-/** shell: waits until our simulator has a CHILD SA installed (bounded) */
-const waitOurs = (seconds: number) => `i=0; until ${ourStatus} 2>/dev/null | grep -q '"spiIn"'; do [ $i -ge ${seconds * 5} ] && { echo "our CHILD SA not up after ${seconds} s"; cat /tmp/$A.log; exit 81; }; sleep 0.2; i=$((i+1)); done`;
 
 /** One case: both started, the tunnel established by the case's initiator, ping both ways, both sides' SAs shown. */
 function caseScript(c: Case, label: string): string {
@@ -45,7 +37,7 @@ function caseScript(c: Case, label: string): string {
   const swanStarts = c.initiator === 'strongswan';
   return `
 echo "=== ${label}: ${c.initiator} initiates ${c.ike} / ESP ${c.esp}"
-${writeOurs(c, `/tmp/$A.${label}.json`)}
+${writeOurs(ourConfig(c), `/tmp/$A.${label}.json`)}
 ${swanStart('$B', dir, swanConfig(swanOf(c)))}
 ${start('$A', `/tmp/$A.${label}.json`)}
 sleep 0.3
@@ -107,7 +99,7 @@ swanTest('interop: CHILD and IKE rekeys initiated by either side, with PFS, whil
     const dir = swanDir(`$B.${label}`);
     return `
 echo "=== ${label}"
-${writeOurs(c, `/tmp/$A.${label}.json`)}
+${writeOurs(ourConfig(c), `/tmp/$A.${label}.json`)}
 ${swanStart('$B', dir, swanConfig(swanOf(c)))}
 ${start('$A', `/tmp/$A.${label}.json`)}
 sleep 0.3
@@ -152,7 +144,7 @@ swanTest('interop: forced IKE fragmentation both ways; DPD notices a killed stro
   };
   const dir = swanDir('$B.f');
   const script = `${twoSites('xf', r)}
-${writeOurs(c, '/tmp/$A.f.json')}
+${writeOurs(ourConfig(c), '/tmp/$A.f.json')}
 ${swanStart('$B', dir, swanConfig(swanOf(c)))}
 ${start('$A', '/tmp/$A.f.json')}
 ${swanWaitSa(dir, 'net', 15)}
@@ -192,5 +184,4 @@ exit 0
   const dpd = output.slice(output.indexOf('=== dpd'));
   ok(/giving up after \d+ retransmits: the peer 192\.0\.2\.2 is not answering/.test(dpd), `our DPD noticed:\n${dpd}`);
   ok(/"ike": \{\s*"sas": \[\]/.test(dpd), `no IKE SA left:\n${dpd}`);
-  void BUILD;
 });
