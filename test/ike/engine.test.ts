@@ -318,3 +318,30 @@ test('ike engine: beyond the half-open hard limit IKE_SA_INIT requests are dropp
   equal(p.b.engine.halfOpen, 0);
   equal(p.b.engine.sas.length, 0);
 });
+
+/**
+ * Every key exchange method of the registry (RFC 7296 §3.3.2 / IANA; MODP in BigInt, the
+ * curves in the provider) and a spread of PRFs, integrity algorithms and AEADs, in IKE and
+ * ESP proposals: each establishes and carries packets.
+ */
+const ALGORITHMS: [ike: string, esp: string][] = [
+  ['aes128-sha256-modp3072', 'aes128-sha256-modp3072'],
+  ['aes256-sha512-modp4096', 'aes256gcm16'],
+  ['aes256-sha384-modp6144', 'aes128ccm16'],
+  ['aes256-sha256-modp8192', 'aes256-sha384'],
+  ['aes128gcm16-prfsha256-ecp256', 'aes128gcm8-ecp256'],
+  ['aes192gcm12-prfsha512-ecp521', 'aes192gcm12-ecp521'],
+  ['aes128ccm16-prfsha256-x25519', 'aes128-sha1'],
+  ['aes128-aesxcbc-prfaesxcbc-x25519', 'aes128-aesxcbc'],
+  ['aes128ctr-sha256-prfaescmac-x25519', 'aes128ctr-sha256'],
+  ['aes256-sha1-prfsha1-x25519', 'aes256-sha512'],
+];
+for (const [ike, esp] of ALGORITHMS) {
+  test(`ike engine algorithms: ${ike} / ESP ${esp}`, () => {
+    const p = new Pair(host.make(), connectionDoc('a', { proposals: [ike], esp: [esp], childRekey: '30s' }), connectionDoc('b', { proposals: [ike], esp: [esp] }));
+    up(p);
+    p.bothWays(16);
+    p.advance(31_000, 1000); // the CHILD rekey: with PFS where the ESP proposal has a group
+    p.bothWays(17);
+  });
+}
