@@ -24,7 +24,7 @@ import { inRange, parseAddress } from '../policy/selector.js';
 import type { Spd } from '../policy/spd.js';
 import { CookieJar, type CookieJarOptions } from './cookies.js';
 import type { RetransmitOptions } from './exchange-window.js';
-import { IkeSa, type Endpoint, type IkeContext } from './ike-sa.js';
+import { IkeSa, type ChildSa, type Endpoint, type IkeContext } from './ike-sa.js';
 import type { KeyLog } from './keylog.js';
 import { encodeMessage, ExchangeType, IKE_HEADER_LENGTH, parseMessage } from './message.js';
 import { NotifyType, PayloadType } from './payloads.js';
@@ -391,12 +391,17 @@ export class IkeEngine {
       sa.queue([new IkeRekeyInitiator(sa, clock)], now);
     }
     for (const child of [...sa.children]) {
-      if (child.expireAt && now >= child.expireAt) {
-        sa.log('chd', LogLevel.CONTROL, `CHILD_SA ${child.config.name} reached its life time`);
+      const volume = this.#volume(child);
+      const cc = child.config;
+      if ((child.expireAt && now >= child.expireAt) || (cc.life_bytes && volume.bytes >= cc.life_bytes) || (cc.life_packets && volume.packets >= cc.life_packets)) {
+        if (child.state === 'deleting') continue;
+        sa.log('chd', LogLevel.CONTROL, `CHILD_SA ${cc.name} reached its life time (${Math.round((now - child.created) / 1000)} s, ${volume.bytes} bytes, ${volume.packets} packets)`);
         sa.deleteChildren([child], now);
         continue;
       }
-      if (child.state === 'installed' && child.rekeyAt && now >= child.rekeyAt) {
+      // swanctl.conf rekey_time, rekey_bytes, rekey_packets: whichever comes first
+      const due = (child.rekeyAt && now >= child.rekeyAt) || (cc.rekey_bytes && volume.bytes >= cc.rekey_bytes) || (cc.rekey_packets && volume.packets >= cc.rekey_packets);
+      if (child.state === 'installed' && due && !sa.hasTask('CHILD_SA rekey')) {
         child.rekeyAt = 0;
         sa.queue([new ChildCreateInitiator(sa, child.config, clock, { rekey: child })], now);
       }
@@ -423,6 +428,16 @@ export class IkeEngine {
       sa.lastOutbound = now;
       this.#options.keepalive(sa.remote);
     }
+  }
+
+  /** What a CHILD SA has carried: the larger of its two directions (strongSwan counts each SA). */
+  #volume(child: ChildSa): { bytes: number; packets: number } {
+    const inbound = this.context.pfkey.sa(child.installed.spiIn);
+    const outbound = this.context.pfkey.sa(child.installed.spiOut);
+    return {
+      bytes: Math.max(inbound?.bytes ?? 0, outbound?.bytes ?? 0),
+      packets: Math.max(inbound?.packets ?? 0, outbound?.packets ?? 0),
+    };
   }
 
   /* ------------------------------------------------------------------ bookkeeping */

@@ -345,3 +345,32 @@ for (const [ike, esp] of ALGORITHMS) {
     p.bothWays(17);
   });
 }
+
+test('ike engine: rekey_packets and rekey_bytes start a CHILD rekey; life_packets ends a CHILD SA (swanctl.conf volume limits)', () => {
+  const child = (extra: Record<string, unknown>) => ({
+    tunnel: { local_ts: '10.1.0.0/16', remote_ts: '10.2.0.0/16', esp_proposals: ['aes128gcm16'], rand_time: '0', rand_bytes: 0, rand_packets: 0, start_action: 'start', ...extra },
+  });
+  const p = new Pair(host.make(), connectionDoc('a', { children: child({ rekey_packets: 3, life_packets: 1000 }) }), connectionDoc('b'));
+  up(p);
+  const first = established(p.a)[0].children[0].installed.spiIn;
+  for (let i = 0; i < 3; i++) p.bothWays(20 + i);
+  p.advance(1000);
+  const second = established(p.a)[0].children[0].installed.spiIn;
+  notEqual(second, first, `rekeyed after 3 packets:\n${p.logs()}`);
+  p.bothWays(30);
+  equal(saCount(p.a), 2, p.logs());
+  const q = new Pair(host.make(), connectionDoc('a', { children: child({ rekey_bytes: 100, life_bytes: 100_000 }) }), connectionDoc('b'));
+  up(q);
+  const before = established(q.a)[0].children[0].installed.spiIn;
+  for (let i = 0; i < 4; i++) q.bothWays(40 + i); // 4 packets of 31 and of 32 bytes
+  q.advance(1000);
+  notEqual(established(q.a)[0].children[0].installed.spiIn, before, `rekeyed after 100 bytes:\n${q.logs()}`);
+  const r = new Pair(host.make(), connectionDoc('a', { children: child({ life_packets: 2, rekey_packets: 0 }) }), connectionDoc('b'));
+  up(r);
+  r.bothWays(50);
+  r.bothWays(51);
+  r.advance(1000);
+  equal(established(r.a)[0].children.length, 0, `deleted after 2 packets:\n${r.logs()}`);
+  equal(established(r.b)[0].children.length, 0, r.logs());
+  equal(saCount(r.a) + saCount(r.b), 0);
+});
