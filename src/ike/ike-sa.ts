@@ -417,6 +417,7 @@ export class IkeSa {
       this.#restartInit(active.tasks, now);
       return;
     }
+    if (h.exchangeType === ExchangeType.IKE_AUTH) this.init = null; // §2.15: only IKE_AUTH signs the first messages
     this.#next(now);
   }
 
@@ -451,6 +452,7 @@ export class IkeSa {
       out = new OutboundMessage(h.exchangeType, true).notify(NotifyType.TEMPORARY_FAILURE);
     }
     this.respond(h.exchangeType, h.messageId, out);
+    if (h.exchangeType === ExchangeType.IKE_AUTH) this.init = null; // a repeated IKE_AUTH gets the kept response
     if (failed) this.destroy(now, 'the exchange failed');
     else this.afterResponse?.(now);
     this.afterResponse = null;
