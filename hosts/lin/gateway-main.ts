@@ -119,8 +119,11 @@ if (ike) {
   log.log('cfg', LogLevel.AUDIT, `${config.connections.length} IKE connection${config.connections.length === 1 ? '' : 's'}: ${config.connections.map((c) => c.name).join(', ')}`);
   ike.startAll();
 }
-// retransmissions, DPD, keepalives, rekeys and lifetimes
-Timer.repeat(() => ike?.tick(), 200);
+// retransmissions, DPD, keepalives, rekeys and lifetimes; packets caught by trap policies
+Timer.repeat(() => {
+  for (const name of gateway.acquires.splice(0)) ike?.acquire(name);
+  ike?.tick();
+}, 200);
 log.log('cfg', LogLevel.AUDIT, `gateway up on ${tun.name} (${config.tunnel.address}, MTU ${sized.mtu}), ${current.engine.size} SAs, ${current.spd.entries('out').length + current.spd.entries('in').length} policies`);
 
 // Timers: path MTU aging every second; every REPORT_SECONDS, what the data path counted in

@@ -262,6 +262,17 @@ export function repointOutbound(spd: Spd, installed: InstalledChild, tsLocal: re
   return names;
 }
 
+/**
+ * A trap policy (strongSwan's start_action = trap): the CHILD config's outbound entries
+ * PROTECT with no SA yet (SPI 0), so that its first packet raises an ACQUIRE (RFC 2367
+ * §3.1.6) and the IKE engine negotiates the SA; installChild replaces them. Returns the
+ * entry names, none when no pair of selectors makes an entry.
+ */
+export function installTrap(spd: Spd, name: string, tsLocal: readonly TsRange[], tsRemote: readonly TsRange[]): string[] {
+  const pairs = selectorPairs(tsLocal, tsRemote);
+  return pairs.length ? pointOutbound(spd, name, pairs, 0) : [];
+}
+
 /** Whether the outbound entries of a CHILD config send on this SA. */
 export function sendsOn(spd: Spd, installed: InstalledChild): boolean {
   return entriesOf(spd, installed.name, 'out').some((e) => e.spi === installed.spiOut);

@@ -35,7 +35,8 @@ import { IkeDeleteInitiator, IkeDeleteResponder, LivenessCheck } from './tasks/i
 import { IkeInitInitiator, IkeInitResponder } from './tasks/ike-init.js';
 import { IkeRekeyInitiator, IkeRekeyResponder } from './tasks/ike-rekey.js';
 import { InboundMessage, type Task } from './tasks/task.js';
-import { jitter } from './tasks/common.js';
+import { jitter, tsRanges } from './tasks/common.js';
+import { installTrap } from './child-install.js';
 import { ProtocolId } from './types.js';
 
 export interface IkeEngineOptions {
@@ -78,6 +79,8 @@ export interface IkeEngineCounters {
 }
 
 const ZERO_SPI = new Uint8Array(8);
+/** ms during which more acquires for a CHILD config being negotiated are ignored (strongSwan's acquire timeout) */
+const ACQUIRE_HOLD_MS = 10_000;
 /** ms before a failed IKE SA is tried again (plus up to as much at random) */
 const RETRY_DELAY = 5_000;
 
@@ -97,6 +100,8 @@ export class IkeEngine {
    * gateway wants).
    */
   readonly #retries = new Map<string, { tries: number; at: number; child?: string }>();
+  /** CHILD configs an acquire started negotiating, and when */
+  readonly #acquired = new Map<string, number>();
 
   constructor(options: IkeEngineOptions) {
     this.#options = options;
@@ -340,14 +345,47 @@ export class IkeEngine {
     else sa.destroy(this.#options.now(), reason);
   }
 
-  /** Connections with a CHILD SA whose start_action is `start`: initiated now (as swanctl --load-all does). */
+  /**
+   * Connections with a CHILD SA whose start_action is `start`: initiated now (as swanctl
+   * --load-all does); `trap`: a trap policy is installed, and the first packet it catches
+   * starts the CHILD SA (acquire).
+   */
   startAll(): void {
     for (const c of this.#options.config.connections) {
+      for (const child of c.children.filter((ch) => ch.start_action === 'trap')) {
+        const remote = c.remote_addrs.find((a) => a.single);
+        const local = this.#localAddress(c);
+        if (!remote) {
+          this.log.log('cfg', LogLevel.AUDIT, `${c.name}.${child.name}: a trap needs a single remote address to initiate to`);
+          continue;
+        }
+        const names = installTrap(this.context.spd, `${c.name}.${child.name}`, tsRanges(child.local_ts, local), tsRanges(child.remote_ts, remote.text));
+        this.log.log('cfg', LogLevel.CONTROL, `${c.name}.${child.name}: trap installed (${names.length} polic${names.length === 1 ? 'y' : 'ies'})`);
+      }
       const starting = c.children.filter((ch) => ch.start_action === 'start');
       if (starting.length === 0) continue;
       const r = this.initiate(c.name);
       if (typeof r === 'string') this.log.log('cfg', LogLevel.AUDIT, r);
     }
+  }
+
+  /**
+   * An ACQUIRE from the data path (RFC 2367 §3.1.6: a packet hit a trap policy, the SPD entry
+   * `name/out/i` of CHILD config `connection.child`): the CHILD SA is negotiated, once; more
+   * acquires for it while it is being made are ignored (ACQUIRE_HOLD_MS).
+   */
+  acquire(policyName: string): void {
+    const now = this.#options.now();
+    const configName = policyName.slice(0, policyName.indexOf('/'));
+    const connection = this.#options.config.connections.find((c) => configName.startsWith(`${c.name}.`));
+    const child = connection?.children.find((ch) => `${connection.name}.${ch.name}` === configName);
+    if (!connection || !child) return;
+    const held = this.#acquired.get(configName);
+    if (held !== undefined && now - held < ACQUIRE_HOLD_MS) return;
+    this.#acquired.set(configName, now);
+    this.log.log('knl', LogLevel.CONTROL, `acquire for ${configName}: negotiating its CHILD_SA`);
+    const r = this.initiate(connection.name, child.name);
+    if (typeof r === 'string') this.log.log('cfg', LogLevel.AUDIT, r);
   }
 
   /* ------------------------------------------------------------------ timers */

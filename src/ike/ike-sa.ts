@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import { LogLevel } from '../log.js';
 import type { PfKeyEngine } from '../policy/pfkey-engine.js';
 import type { Spd } from '../policy/spd.js';
-import { removeChild, repointOutbound, sendsOn, type InstalledChild } from './child-install.js';
+import { installTrap, removeChild, repointOutbound, sendsOn, type InstalledChild } from './child-install.js';
 import { InitiatorWindow, ResponderWindow, type InitiatorAction, type RetransmitOptions } from './exchange-window.js';
 import { fragmentMessage, Reassembler } from './fragment.js';
 import type { KeyLog } from './keylog.js';
@@ -561,6 +561,11 @@ export class IkeSa {
     const sibling = this.children.filter((c) => c.installed.name === child.installed.name && c.state === 'installed').pop();
     if (sibling && !sendsOn(this.context.spd, sibling.installed)) {
       repointOutbound(this.context.spd, sibling.installed, sibling.tsLocal, sibling.tsRemote);
+    }
+    // a trapped CHILD config gets its trap back: the next packet negotiates it again
+    const c = child.config;
+    if (!sibling && (c.start_action === 'trap' || c.close_action === 'trap' || c.dpd_action === 'trap')) {
+      installTrap(this.context.spd, child.installed.name, child.tsLocal, child.tsRemote);
     }
     const i2 = child.installed;
     this.log('chd', LogLevel.CONTROL, `CHILD_SA ${child.config.name} {${hex32(i2.spiIn)}_i ${hex32(i2.spiOut)}_o} deleted${problems.length ? `: ${problems.join('; ')}` : ''}`);

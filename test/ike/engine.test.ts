@@ -6,10 +6,10 @@
  * deletes, DPD, INITIAL_CONTACT and authentication failure. strongSwan interop is in
  * test/interop; this suite checks our two roles against each other and every state change.
  */
-import { ok, equal, notEqual } from '../assert.js';
+import { deepEqual, ok, equal, notEqual } from '../assert.js';
 import { providerSlots } from '../engine.js';
 import { test } from '../harness.js';
-import { connectionDoc, established, Pair, A, type Side } from './ike-pair.js';
+import { connectionDoc, established, Pair, A, send, type Side } from './ike-pair.js';
 import { ExchangeType, parseMessage } from '../../src/ike/message.js';
 import { NotifyType, PayloadType } from '../../src/ike/payloads.js';
 import { protectMessage, skKeys, unprotectMessage } from '../../src/ike/protect.js';
@@ -373,4 +373,24 @@ test('ike engine: rekey_packets and rekey_bytes start a CHILD rekey; life_packet
   equal(established(r.a)[0].children.length, 0, `deleted after 2 packets:\n${r.logs()}`);
   equal(established(r.b)[0].children.length, 0, r.logs());
   equal(saCount(r.a) + saCount(r.b), 0);
+});
+
+test('ike engine: start_action = trap: a trap policy catches the first packet, the acquire negotiates the CHILD SA, and the trap returns when the SA is gone', () => {
+  const children = { tunnel: { local_ts: '10.1.0.0/16', remote_ts: '10.2.0.0/16', esp_proposals: ['aes128gcm16'], start_action: 'trap' } };
+  const p = new Pair(host.make(), connectionDoc('a', { children }), connectionDoc('b'));
+  p.a.engine.startAll();
+  equal(p.a.engine.sas.length, 0, 'nothing negotiated before traffic');
+  deepEqual(p.a.spd.entries('out').map((e) => [e.name, e.spi]), [['net.tunnel/out/0', 0]]);
+  send(p.a.gateway, '10.1.0.5', '10.2.0.9', [1]);
+  equal(p.a.gateway.counters.outboundNoSa, 1);
+  deepEqual(p.a.gateway.acquires, ['net.tunnel/out/0']);
+  for (const name of p.a.gateway.acquires.splice(0)) p.a.engine.acquire(name);
+  p.a.engine.acquire('net.tunnel/out/0'); // a second packet's acquire while negotiating: ignored
+  p.run();
+  equal(established(p.a).length, 1, p.logs());
+  equal(p.a.engine.sas.length, 1, 'one IKE SA for two acquires');
+  p.bothWays(60);
+  p.a.engine.terminate(established(p.a)[0]);
+  p.run();
+  deepEqual(p.a.spd.entries('out').map((e) => [e.name, e.spi]), [['net.tunnel/out/0', 0]], 'the trap is back');
 });
