@@ -158,3 +158,24 @@ exit 0
   ok(/listening on UDP 4600 \(IKE and ESP\)/.test(output), output);
   ok(/IKE_SA established/.test(output), output);
 });
+
+swanTest('interop trap: the device\'s first packet toward headquarters brings the tunnel up (start_action = trap, acquire)', async () => {
+  const r = uniqueId();
+  const c: Case = { ike: 'aes128gcm16-prfsha256-x25519', esp: 'aes128gcm16', initiator: 'us', ourChild: { start_action: 'trap' } };
+  const dir = swanDir('$B');
+  const output = await run(`${twoSites('xt', r)}
+${writeOurs(ourConfig(c), '/tmp/$A.json')}
+${swanStart('$B', dir, swanConfig(swanSide(c)))}
+${start('$A', '/tmp/$A.json')}
+sleep 1
+echo "IKE SAs before traffic: $(${swanctl(dir, '--list-sas')} | grep -c 'hq: #')"
+ip netns exec $A ping -c 6 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1 | tail -n 2
+${swanWaitSa(dir, 'net', 5)}
+echo "=== ours"; cat /tmp/$A.log
+exit 0
+`);
+  ok(/IKE SAs before traffic: 0/.test(output), output);
+  ok(/trap installed/.test(output) && /acquire for hq\.net/.test(output), output);
+  const received = Number(/6 packets transmitted, (\d+) received/.exec(output)?.[1] ?? 0);
+  ok(received >= 4, `the first packets may go while the SA is made, the rest pass: ${received} of 6\n${output}`);
+});
