@@ -70,6 +70,9 @@ function systemPackages(bench) {
   if (!has('iperf3')) missing.push('iperf3');
   // the NAT interop test masquerades in a router namespace
   if (!has('iptables')) missing.push('iptables');
+  // the key-log tests check that Wireshark decrypts our IKE and ESP with our tables
+  if (process.getuid?.() === 0 && !has('tshark')) missing.push('tshark');
+  if (process.getuid?.() === 0 && !has('xxd')) missing.push('xxd');
   // the ESP cross-check against scapy (test/interop) uses Debian's Python and its scapy
   if (spawnSync('/usr/bin/python3', ['-c', 'import scapy.layers.ipsec, cryptography'], { stdio: 'ignore' }).status !== 0) {
     missing.push('python3-scapy', 'python3-cryptography');

@@ -19,6 +19,9 @@ import { deepEqual, equal, ok, throws } from '../assert.js';
 import { engine, providerSlots, runProgram, withTemporaryDirectory } from '../engine.js';
 import { test } from '../harness.js';
 import { ipPacket, V4 } from '../esp/packets.js';
+import { writeIpv4Header } from '../../src/wire/ip.js';
+import { writeUdpHeader } from '../../src/wire/udp.js';
+import { connectionDoc, Pair } from './ike-pair.js';
 
 const alg = (name: string): Algorithm => {
   const a = findAlgorithm(name);
@@ -199,4 +202,30 @@ if (tshark) {
       });
     });
   }
+
+  test(`tshark decrypts our engine's IKE_AUTH request with the ikev2_decryption_table line our key log wrote [${engine}]`, async () => {
+    const lines: string[] = [];
+    const p = new Pair(providerSlots[1].make(), connectionDoc('a', { proposals: ['aes256-sha256-modp2048'] }), connectionDoc('b', { proposals: ['aes256-sha256-modp2048'] }),
+      { keylog: KeyLog.create({ keylog: true }, (table, l) => { if (table === IKEV2_TABLE_FILE) lines.push(l); }) }, { keylog: null });
+    p.a.engine.startAll();
+    let auth: Uint8Array | undefined;
+    p.run((d) => {
+      if (d.bytes[18] === 35 && (d.bytes[19] & 0x20) === 0) auth = d.bytes;
+      return true;
+    });
+    ok(auth !== undefined && lines.length === 1, `an IKE_AUTH request and one table line: ${lines.length}\n${p.logs()}`);
+    // the request in IPv4 and UDP 500 -> 500, from 192.0.2.1 to 198.51.100.2
+    const packet = new Uint8Array(28 + auth!.length);
+    writeIpv4Header(packet, 0, packet.length, 17, 1, 64, Uint8Array.of(192, 0, 2, 1, 198, 51, 100, 2), 0, 4);
+    writeUdpHeader(packet, 0, 20, 500, 500, 8 + auth!.length);
+    packet.set(auth!, 28);
+    await withTemporaryDirectory(async (dir) => {
+      await writeFile(`${dir}/${IKEV2_TABLE_FILE}`, text(`${lines[0]}\n`));
+      await writeFile(`${dir}/ike.pcap`, pcap(packet));
+      const r = await runProgram(['sh', '-c', `WIRESHARK_CONFIG_DIR=${dir} tshark -r ${dir}/ike.pcap -V 2>&1`]);
+      ok(r.status === 0, r.output);
+      // the identity inside the SK payload is readable only when decrypted with our keys
+      ok(/Decrypted Data/.test(r.output) && /sensor\.example\.com/.test(r.output), `not decrypted:\n${r.output}\n${lines[0]}`);
+    });
+  });
 }
