@@ -8,8 +8,13 @@
  * hosts/moddable/crypto-native.ts.
  *
  * Keys live in PSA key slots, wrapped in XS host objects whose destructor destroys the slot, so
- * an SA imports its keys once and every packet only names the slot. Packet operations work in
- * place on (buffer, offset, length) so the data path does not allocate:
+ * an SA imports its keys once and every packet only names the slot. PSA has few slots (Mbed
+ * TLS's MBEDTLS_PSA_KEY_SLOT_COUNT, 32 in Debian's build), fewer than a gateway with many SAs
+ * holds keys, so the slots are a cache: each key object keeps its key bytes, and when no slot
+ * is free the key used least recently gives up its slot and is imported again at its next
+ * use (slotOf). Keys made inside PSA (generated ECDH pairs) have no bytes to re-import and
+ * keep their slot until they are destroyed. Packet operations work in place on
+ * (buffer, offset, length) so the data path does not allocate:
  *   aeadSeal: buffer[offset, offset+length) is encrypted in place and the tag is written
  *             right after it, as ESP lays out ciphertext and ICV (RFC 4303 §2);
  *   aeadOpen: the tag is read right after the ciphertext; on success the plaintext replaces it.
@@ -27,9 +32,18 @@ enum { CIPHER_AES_CBC = 1, CIPHER_AES_CTR, CIPHER_DES_CBC, CIPHER_3DES_CBC, CIPH
 enum { MAC_HMAC = 1, MAC_CMAC };
 enum { CURVE_P256 = 1, CURVE_P384, CURVE_P521, CURVE_X25519 };
 
-typedef struct {
+typedef struct PsaKey {
+	/* the slot, or 0 while the key is not in one (evicted; imported again when used) */
 	psa_key_id_t id;
 	psa_algorithm_t alg;
+	psa_key_type_t type;
+	psa_key_usage_t usage;
+	/* the key bytes for importing again; NULL for keys made inside PSA (never evicted) */
+	uint8_t* material;
+	size_t materialSize;
+	/* the keys in slots, most recently used first */
+	struct PsaKey* newer;
+	struct PsaKey* older;
 	int tagLength;
 	/* ESP AEAD keys (espAeadKey): the salt and how the nonce and AAD are built */
 	uint8_t salt[4];
@@ -69,28 +83,143 @@ static psa_algorithm_t hashAlgorithm(xsMachine* the, int id)
 	return 0;
 }
 
-static void psaKeyDestructor(void* data)
+/* The keys in slots, most recently used first (gNewest) to least (gOldest). */
+static PsaKey* gNewest = NULL;
+static PsaKey* gOldest = NULL;
+
+static void unlinkKey(PsaKey* key)
 {
-	PsaKey* key = data;
-	if (key) {
-		psa_destroy_key(key->id);
-		free(key);
-	}
+	if (key->newer) key->newer->older = key->older; else if (gNewest == key) gNewest = key->older;
+	if (key->older) key->older->newer = key->newer; else if (gOldest == key) gOldest = key->newer;
+	key->newer = key->older = NULL;
 }
 
-/* Wrap a freshly made PSA key in the result host object; on failure destroy it and throw. */
-static void newKeyObject(xsMachine* the, psa_key_id_t id, psa_algorithm_t alg, int tagLength)
+static void linkNewest(PsaKey* key)
 {
-	PsaKey* key = calloc(1, sizeof(PsaKey));
-	if (!key) {
-		psa_destroy_key(id);
+	key->older = gNewest;
+	key->newer = NULL;
+	if (gNewest) gNewest->newer = key;
+	gNewest = key;
+	if (!gOldest) gOldest = key;
+}
+
+/* Frees the slot of the least recently used key that can be imported again; 0 if none can. */
+static int evictOne(void)
+{
+	PsaKey* key;
+	for (key = gOldest; key; key = key->newer) {
+		if (key->material) {
+			psa_destroy_key(key->id);
+			key->id = 0;
+			unlinkKey(key);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void zeroize(void* p, size_t n)
+{
+	volatile uint8_t* v = p;
+	while (n--) *v++ = 0;
+}
+
+static void freeKey(PsaKey* key)
+{
+	if (key->id) {
+		psa_destroy_key(key->id);
+		unlinkKey(key);
+	}
+	if (key->material) {
+		zeroize(key->material, key->materialSize);
+		free(key->material);
+	}
+	free(key);
+}
+
+static void psaKeyDestructor(void* data)
+{
+	if (data)
+		freeKey(data);
+}
+
+/*
+ * Runs `make` for a new slot; when PSA has none free, frees the least recently used key's
+ * slot and tries again, and as a last resort collects garbage (unreachable key objects free
+ * their slots) and tries once more.
+ */
+typedef psa_status_t (*SlotMaker)(PsaKey* key, void* context, psa_key_id_t* id);
+static psa_status_t withSlot(xsMachine* the, PsaKey* key, SlotMaker make, void* context, psa_key_id_t* id)
+{
+	psa_status_t status = make(key, context, id);
+	while (status == PSA_ERROR_INSUFFICIENT_MEMORY && evictOne())
+		status = make(key, context, id);
+	if (status == PSA_ERROR_INSUFFICIENT_MEMORY) {
+		xsCollectGarbage();
+		status = make(key, context, id);
+	}
+	return status;
+}
+
+static psa_status_t importMaterial(PsaKey* key, void* context, psa_key_id_t* id)
+{
+	psa_key_attributes_t attributes = PSA_KEY_ATTRIBUTES_INIT;
+	psa_status_t status;
+	(void)context;
+	psa_set_key_type(&attributes, key->type);
+	psa_set_key_algorithm(&attributes, key->alg);
+	psa_set_key_usage_flags(&attributes, key->usage);
+	status = psa_import_key(&attributes, key->material, key->materialSize, id);
+	psa_reset_key_attributes(&attributes);
+	return status;
+}
+
+/* The key's slot: the one it has (now the most recently used), or a new one it is imported into. */
+static psa_key_id_t slotOf(xsMachine* the, PsaKey* key)
+{
+	psa_key_id_t id = 0;
+	if (key->id) {
+		if (gNewest != key) {
+			unlinkKey(key);
+			linkNewest(key);
+		}
+		return key->id;
+	}
+	if (!key->material)
+		xsUnknownError("key destroyed");
+	psaCheck(the, withSlot(the, key, importMaterial, NULL, &id), "key import");
+	key->id = id;
+	linkNewest(key);
+	return id;
+}
+
+/* A key object for the result, its bytes from argument `argument` kept for importing again;
+   imported now, so that a key PSA refuses throws here. */
+static PsaKey* newKeyObject(xsMachine* the, psa_key_type_t type, psa_algorithm_t alg, psa_key_usage_t usage, int argument, int tagLength)
+{
+	void* bytes;
+	xsUnsignedValue size;
+	PsaKey* key;
+	psaReady(the);
+	key = calloc(1, sizeof(PsaKey));
+	if (!key)
+		xsUnknownError("out of memory");
+	xsmcGetBufferReadable(xsArg(argument), &bytes, &size);
+	key->material = malloc(size ? size : 1);
+	if (!key->material) {
+		free(key);
 		xsUnknownError("out of memory");
 	}
-	key->id = id;
+	memcpy(key->material, bytes, size);
+	key->materialSize = size;
+	key->type = type;
 	key->alg = alg;
+	key->usage = usage;
 	key->tagLength = tagLength;
 	xsResult = xsNewHostObject(psaKeyDestructor);
 	xsmcSetHostData(xsResult, key);
+	slotOf(the, key);
+	return key;
 }
 
 static PsaKey* getKey(xsMachine* the, int argument)
@@ -99,31 +228,6 @@ static PsaKey* getKey(xsMachine* the, int argument)
 	if (!key)
 		xsTypeError("not a PSA key");
 	return key;
-}
-
-static psa_key_id_t importKey(xsMachine* the, psa_key_type_t type, psa_algorithm_t alg, psa_key_usage_t usage, int argument)
-{
-	psa_key_attributes_t attributes = PSA_KEY_ATTRIBUTES_INIT;
-	psa_key_id_t id = 0;
-	void* bytes;
-	xsUnsignedValue size;
-	psa_status_t status;
-	psaReady(the);
-	xsmcGetBufferReadable(xsArg(argument), &bytes, &size);
-	psa_set_key_type(&attributes, type);
-	psa_set_key_algorithm(&attributes, alg);
-	psa_set_key_usage_flags(&attributes, usage);
-	status = psa_import_key(&attributes, bytes, size, &id);
-	if (status == PSA_ERROR_INSUFFICIENT_MEMORY) {
-		/* All key slots are taken: collect unreachable key objects (their destructors free
-		   their slots) and try once more. Bytes pointers move when XS collects: fetch again. */
-		xsCollectGarbage();
-		xsmcGetBufferReadable(xsArg(argument), &bytes, &size);
-		status = psa_import_key(&attributes, bytes, size, &id);
-	}
-	psa_reset_key_attributes(&attributes);
-	psaCheck(the, status, "key import");
-	return id;
 }
 
 /* Resolve (buffer, offset, length[, extra]) to a pointer, with bounds checked. */
@@ -150,8 +254,7 @@ void xs_psa_init(xsMachine* the)
 void xs_psa_destroy(xsMachine* the)
 {
 	PsaKey* key = getKey(the, 0);
-	psa_destroy_key(key->id);
-	free(key);
+	freeKey(key);
 	xsmcSetHostData(xsArg(0), NULL);
 }
 
@@ -175,7 +278,6 @@ void xs_psa_mac_key(xsMachine* the)
 	int kind = xsmcToInteger(xsArg(0));
 	psa_algorithm_t alg;
 	psa_key_type_t type;
-	psa_key_id_t id;
 	if (kind == MAC_HMAC) {
 		alg = PSA_ALG_HMAC(hashAlgorithm(the, xsmcToInteger(xsArg(1))));
 		type = PSA_KEY_TYPE_HMAC;
@@ -186,8 +288,7 @@ void xs_psa_mac_key(xsMachine* the)
 	}
 	else
 		xsRangeError("unknown MAC %d", kind);
-	id = importKey(the, type, alg, PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE, 2);
-	newKeyObject(the, id, alg, 0);
+	newKeyObject(the, type, alg, PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE, 2, 0);
 }
 
 /* mac(key, buffer, offset, length, out) -> number of bytes written to out (at most out's size) */
@@ -200,7 +301,7 @@ void xs_psa_mac(xsMachine* the)
 	uint8_t* data = region(the, 1, 0, &dataLength);
 	void* out;
 	xsmcGetBufferWritable(xsArg(4), &out, &outSize);
-	psaCheck(the, psa_mac_compute(key->id, key->alg, data, dataLength, full, sizeof(full), &length), "MAC");
+	psaCheck(the, psa_mac_compute(slotOf(the, key), key->alg, data, dataLength, full, sizeof(full), &length), "MAC");
 	if (outSize < length)
 		length = outSize;
 	memcpy(out, full, length);
@@ -233,8 +334,7 @@ void xs_psa_aead_key(xsMachine* the)
 	int tagLength = xsmcToInteger(xsArg(2));
 	psa_key_type_t type = 0;
 	psa_algorithm_t alg = aeadAlgorithm(the, xsmcToInteger(xsArg(0)), tagLength, &type);
-	psa_key_id_t id = importKey(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1);
-	newKeyObject(the, id, alg, tagLength);
+	newKeyObject(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1, tagLength);
 }
 
 /* aeadSeal(key, nonce, aad, buffer, offset, length): tag written at offset + length */
@@ -247,7 +347,7 @@ void xs_psa_aead_seal(xsMachine* the)
 	size_t written = 0;
 	xsmcGetBufferReadable(xsArg(1), &nonce, &nonceSize);
 	xsmcGetBufferReadable(xsArg(2), &aad, &aadSize);
-	psaCheck(the, psa_aead_encrypt(key->id, key->alg, nonce, nonceSize, aad, aadSize, data, length, data, length + key->tagLength, &written), "AEAD seal");
+	psaCheck(the, psa_aead_encrypt(slotOf(the, key), key->alg, nonce, nonceSize, aad, aadSize, data, length, data, length + key->tagLength, &written), "AEAD seal");
 }
 
 /* aeadOpen(key, nonce, aad, buffer, offset, length) -> true when the tag after the data verifies */
@@ -261,7 +361,7 @@ void xs_psa_aead_open(xsMachine* the)
 	psa_status_t status;
 	xsmcGetBufferReadable(xsArg(1), &nonce, &nonceSize);
 	xsmcGetBufferReadable(xsArg(2), &aad, &aadSize);
-	status = psa_aead_decrypt(key->id, key->alg, nonce, nonceSize, aad, aadSize, data, length + key->tagLength, data, length, &written);
+	status = psa_aead_decrypt(slotOf(the, key), key->alg, nonce, nonceSize, aad, aadSize, data, length + key->tagLength, data, length, &written);
 	if (status == PSA_ERROR_INVALID_SIGNATURE) {
 		xsmcSetBoolean(xsResult, 0);
 		return;
@@ -290,8 +390,7 @@ void xs_psa_esp_aead_key(xsMachine* the)
 	xsmcGetBufferReadable(xsArg(3), &salt, &saltLength);
 	if (saltLength > 4)
 		xsRangeError("salt longer than 4 bytes");
-	newKeyObject(the, importKey(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1), alg, tagLength);
-	key = xsmcGetHostData(xsResult);
+	key = newKeyObject(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1, tagLength);
 	xsmcGetBufferReadable(xsArg(3), &salt, &saltLength); /* import may have collected: fetch again */
 	memcpy(key->salt, salt, saltLength);
 	key->saltLength = (uint8_t)saltLength;
@@ -375,7 +474,7 @@ void xs_psa_esp_seal(xsMachine* the)
 	size_t written = 0;
 	if (!espCall(the, &c, 1))
 		xsRangeError("ESP packet out of bounds");
-	psaCheck(the, psa_aead_encrypt(c.key->id, c.key->alg, c.nonce, c.nonceLength, c.aad, c.aadLength,
+	psaCheck(the, psa_aead_encrypt(slotOf(the, c.key), c.key->alg, c.nonce, c.nonceLength, c.aad, c.aadLength,
 		c.payload, c.length, c.payload, c.length + c.key->tagLength, &written), "ESP seal");
 }
 
@@ -389,7 +488,7 @@ void xs_psa_esp_open(xsMachine* the)
 		xsmcSetBoolean(xsResult, 0);
 		return;
 	}
-	status = psa_aead_decrypt(c.key->id, c.key->alg, c.nonce, c.nonceLength, c.aad, c.aadLength,
+	status = psa_aead_decrypt(slotOf(the, c.key), c.key->alg, c.nonce, c.nonceLength, c.aad, c.aadLength,
 		c.payload, c.length + c.key->tagLength, c.payload, c.length, &written);
 	if (status == PSA_ERROR_INVALID_SIGNATURE) {
 		xsmcSetBoolean(xsResult, 0);
@@ -413,7 +512,7 @@ void xs_psa_cipher_key(xsMachine* the)
 	case CIPHER_3DES_CBC: type = PSA_KEY_TYPE_DES; alg = PSA_ALG_CBC_NO_PADDING; break;
 	default: xsRangeError("unknown cipher %d", id);
 	}
-	newKeyObject(the, importKey(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1), alg, 0);
+	newKeyObject(the, type, alg, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT, 1, 0);
 }
 
 /* cipher(key, encrypt, iv, buffer, offset, length): in place. CTR takes the whole 16-byte
@@ -435,7 +534,8 @@ void xs_psa_cipher(xsMachine* the)
 		whole = length; /* CBC and ECB: whole blocks only; PSA reports a partial one */
 	tail = length - whole;
 	xsmcGetBufferReadable(xsArg(2), &iv, &ivSize);
-	status = encrypt ? psa_cipher_encrypt_setup(&operation, key->id, key->alg) : psa_cipher_decrypt_setup(&operation, key->id, key->alg);
+	psa_key_id_t id = slotOf(the, key);
+	status = encrypt ? psa_cipher_encrypt_setup(&operation, id, key->alg) : psa_cipher_decrypt_setup(&operation, id, key->alg);
 	if (status == PSA_SUCCESS && key->alg != PSA_ALG_ECB_NO_PADDING)
 		status = psa_cipher_set_iv(&operation, iv, ivSize);
 	if (status == PSA_SUCCESS && whole)
@@ -468,28 +568,39 @@ static void curveType(xsMachine* the, int curve, psa_key_type_t* type, size_t* b
 	xsRangeError("unknown curve %d", curve);
 }
 
-/* ecdhGenerate(curve) -> key pair (the private key never leaves PSA) */
-void xs_psa_ecdh_generate(xsMachine* the)
+static psa_status_t generatePair(PsaKey* key, void* context, psa_key_id_t* id)
 {
 	psa_key_attributes_t attributes = PSA_KEY_ATTRIBUTES_INIT;
-	psa_key_type_t type;
-	size_t bits;
-	psa_key_id_t id = 0;
 	psa_status_t status;
-	curveType(the, xsmcToInteger(xsArg(0)), &type, &bits);
-	psaReady(the);
-	psa_set_key_type(&attributes, type);
-	psa_set_key_bits(&attributes, bits);
+	psa_set_key_type(&attributes, key->type);
+	psa_set_key_bits(&attributes, *(size_t*)context);
 	psa_set_key_algorithm(&attributes, PSA_ALG_ECDH);
 	psa_set_key_usage_flags(&attributes, PSA_KEY_USAGE_DERIVE);
-	status = psa_generate_key(&attributes, &id);
-	if (status == PSA_ERROR_INSUFFICIENT_MEMORY) {
-		xsCollectGarbage(); /* as in importKey */
-		status = psa_generate_key(&attributes, &id);
-	}
+	status = psa_generate_key(&attributes, id);
 	psa_reset_key_attributes(&attributes);
+	return status;
+}
+
+/* ecdhGenerate(curve) -> key pair (the private key never leaves PSA, so it keeps its slot) */
+void xs_psa_ecdh_generate(xsMachine* the)
+{
+	size_t bits;
+	psa_key_id_t id = 0;
+	PsaKey* key;
+	psa_status_t status;
+	psaReady(the);
+	key = calloc(1, sizeof(PsaKey));
+	if (!key)
+		xsUnknownError("out of memory");
+	key->alg = PSA_ALG_ECDH;
+	key->usage = PSA_KEY_USAGE_DERIVE;
+	xsResult = xsNewHostObject(psaKeyDestructor);
+	xsmcSetHostData(xsResult, key);
+	curveType(the, xsmcToInteger(xsArg(0)), &key->type, &bits);
+	status = withSlot(the, key, generatePair, &bits, &id);
 	psaCheck(the, status, "ECDH key generation");
-	newKeyObject(the, id, PSA_ALG_ECDH, 0);
+	key->id = id;
+	linkNewest(key);
 }
 
 /* ecdhImport(curve, privateBytes) -> key pair (for known-answer tests) */
@@ -498,7 +609,7 @@ void xs_psa_ecdh_import(xsMachine* the)
 	psa_key_type_t type;
 	size_t bits;
 	curveType(the, xsmcToInteger(xsArg(0)), &type, &bits);
-	newKeyObject(the, importKey(the, type, PSA_ALG_ECDH, PSA_KEY_USAGE_DERIVE, 1), PSA_ALG_ECDH, 0);
+	newKeyObject(the, type, PSA_ALG_ECDH, PSA_KEY_USAGE_DERIVE, 1, 0);
 }
 
 /* ecdhPublic(key, out) -> length. Weierstrass curves: 0x04 || x || y; X25519: 32 bytes. */
@@ -509,7 +620,7 @@ void xs_psa_ecdh_public(xsMachine* the)
 	xsUnsignedValue outSize;
 	size_t length = 0;
 	xsmcGetBufferWritable(xsArg(1), &out, &outSize);
-	psaCheck(the, psa_export_public_key(key->id, out, outSize, &length), "public key export");
+	psaCheck(the, psa_export_public_key(slotOf(the, key), out, outSize, &length), "public key export");
 	xsmcSetInteger(xsResult, (xsIntegerValue)length);
 }
 
@@ -524,7 +635,7 @@ void xs_psa_ecdh_agree(xsMachine* the)
 	psa_status_t status;
 	xsmcGetBufferReadable(xsArg(1), &peer, &peerSize);
 	xsmcGetBufferWritable(xsArg(2), &out, &outSize);
-	status = psa_raw_key_agreement(PSA_ALG_ECDH, key->id, peer, peerSize, out, outSize, &length);
+	status = psa_raw_key_agreement(PSA_ALG_ECDH, slotOf(the, key), peer, peerSize, out, outSize, &length);
 	if (status == PSA_ERROR_INVALID_ARGUMENT || status == PSA_ERROR_NOT_SUPPORTED) {
 		xsmcSetInteger(xsResult, -1);
 		return;

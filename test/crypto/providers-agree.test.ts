@@ -8,8 +8,8 @@
 import { fromHex } from '../../src/crypto/bytes.js';
 import type { Crypto } from '../../src/crypto/provider.js';
 import { ALGORITHMS, type HashName } from '../../src/crypto/registry.js';
-import { bytesEqual, equal, ok, throws } from '../assert.js';
-import { engine, providerSlots } from '../engine.js';
+import { bytesEqual, deepEqual, equal, ok, throws } from '../assert.js';
+import { engine, forEachProvider, providerSlots } from '../engine.js';
 import { test } from '../harness.js';
 
 const options = { allowLegacy: true };
@@ -135,5 +135,42 @@ test('providers agree: every key exchange group, across providers', () => {
     equal(alice.publicKey.length, bob.publicKey.length, `${a.name} public value length`);
     // a truncated public value is refused
     throws(() => alice.computeSecret(bob.publicKey.subarray(1)), undefined, `${a.name} truncated`);
+  }
+});
+
+/**
+ * More keys than PSA has slots (32 in Debian's Mbed TLS, MBEDTLS_PSA_KEY_SLOT_COUNT on a
+ * device): a gateway with many SAs holds more. The native provider keeps the slots as a
+ * cache (hosts/native/crypto-psa.c); every key still works, used in any order, and keys of
+ * other kinds (MAC, cipher, ECDH) made meanwhile too.
+ */
+forEachProvider('crypto: 200 AEAD keys alive at once, used round-robin, all seal and open correctly (more keys than PSA slots)', (crypto) => {
+  const keys = [];
+  for (let i = 0; i < 200; i++) {
+    const k = new Uint8Array(16);
+    k[0] = i;
+    k[1] = i >> 8;
+    keys.push(crypto.aeadKey('aes-gcm', k, 16));
+  }
+  const nonce = new Uint8Array(12);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < keys.length; i += 7) {
+      const buffer = new Uint8Array(32 + 16);
+      buffer[0] = i;
+      keys[i].seal(nonce, new Uint8Array(0), buffer, 0, 32);
+      ok(keys[i].open(nonce, new Uint8Array(0), buffer, 0, 32), `key ${i} round ${round}`);
+      equal(buffer[0], i);
+      // a neighbour's key must not open it
+      const other = keys[(i + 1) % keys.length];
+      keys[i].seal(nonce, new Uint8Array(0), buffer, 0, 32);
+      ok(!other.open(nonce, new Uint8Array(0), buffer.slice(), 0, 32), `key ${i + 1} opened key ${i}'s packet`);
+    }
+    const mac = crypto.macKey('hmac', new Uint8Array(32).fill(round + 1), 'sha256');
+    const out = new Uint8Array(32);
+    mac.compute(new Uint8Array(8), 0, 8, out);
+    equal(out.length, 32);
+    const a = crypto.keyExchange(31);
+    const b = crypto.keyExchange(31);
+    deepEqual(Array.from(a.computeSecret(b.publicKey)), Array.from(b.computeSecret(a.publicKey)));
   }
 });
