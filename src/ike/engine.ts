@@ -35,7 +35,7 @@ import { IkeDeleteInitiator, IkeDeleteResponder, LivenessCheck } from './tasks/i
 import { IkeInitInitiator, IkeInitResponder } from './tasks/ike-init.js';
 import { IkeRekeyInitiator, IkeRekeyResponder } from './tasks/ike-rekey.js';
 import { InboundMessage, type Task } from './tasks/task.js';
-import { jitter, tsRanges } from './tasks/common.js';
+import { jitter, policyName, tsRanges } from './tasks/common.js';
 import { installTrap } from './child-install.js';
 import { ProtocolId } from './types.js';
 
@@ -359,7 +359,7 @@ export class IkeEngine {
           this.log.log('cfg', LogLevel.AUDIT, `${c.name}.${child.name}: a trap needs a single remote address to initiate to`);
           continue;
         }
-        const names = installTrap(this.context.spd, `${c.name}.${child.name}`, tsRanges(child.local_ts, local), tsRanges(child.remote_ts, remote.text));
+        const names = installTrap(this.context.spd, policyName(c, child, remote.text), tsRanges(child.local_ts, local), tsRanges(child.remote_ts, remote.text));
         this.log.log('cfg', LogLevel.CONTROL, `${c.name}.${child.name}: trap installed (${names.length} polic${names.length === 1 ? 'y' : 'ies'})`);
       }
       const starting = c.children.filter((ch) => ch.start_action === 'start');

@@ -450,6 +450,7 @@ export class IkeSa {
       this.log('ike', LogLevel.AUDIT, `internal error answering request ${h.messageId}: ${(e as Error)?.stack ?? e}`);
       if (this.gone) return;
       out = new OutboundMessage(h.exchangeType, true).notify(NotifyType.TEMPORARY_FAILURE);
+      failed = this.state === 'connecting'; // a half-open SA that failed is not kept
     }
     this.respond(h.exchangeType, h.messageId, out);
     if (h.exchangeType === ExchangeType.IKE_AUTH) this.init = null; // a repeated IKE_AUTH gets the kept response

@@ -394,3 +394,29 @@ test('ike engine: start_action = trap: a trap policy catches the first packet, t
   p.run();
   deepEqual(p.a.spd.entries('out').map((e) => [e.name, e.spi]), [['net.tunnel/out/0', 0]], 'the trap is back');
 });
+
+test('ike engine: two peers on one responder connection (%any) each get their own SPD entries', () => {
+  const hq = connectionDoc('b', { remoteTs: '10.0.0.0/8' }) as { connections: { net: { remote: { id: string } } } };
+  hq.connections.net.remote.id = '%any'; // any device that has the key
+  const p = new Pair(host.make(), connectionDoc('a'), hq);
+  up(p);
+  // a second device at another address, with its own identity and subnet
+  const doc = connectionDoc('a', { localTs: '10.3.0.0/16' }) as { connections: { net: { local_addrs: string; local: { id: string } } }; secrets: { ike: { id: string[] }[] } };
+  doc.connections.net.local_addrs = '192.0.2.7';
+  doc.connections.net.local.id = '@sensor2.example.com';
+  doc.secrets.ike[0].id = ['@sensor2.example.com', '@hq.example.com'];
+  const second = new Pair(p.crypto, doc, connectionDoc('b'), {}, {}, '192.0.2.7');
+  const a2 = second.a;
+  a2.engine.startAll();
+  for (let i = 0; i < 10 && (a2.outbox.length || p.b.outbox.length); i++) {
+    for (const d of a2.outbox.splice(0)) p.b.engine.receive(d.bytes, d.from, d.to.port);
+    for (const d of p.b.outbox.splice(0)) a2.engine.receive(d.bytes, d.from, d.to.port);
+  }
+  equal(established(a2).length, 1, second.logs() + p.logs());
+  equal(established(p.b).length, 2, p.logs());
+  const out = p.b.spd.entries('out').map((e) => e.name).sort();
+  deepEqual(out, ['net.tunnel[192.0.2.1]/out/0', 'net.tunnel[192.0.2.7]/out/0']);
+  const spis = new Set(p.b.spd.entries('out').map((e) => e.spi));
+  equal(spis.size, 2, 'each peer\'s entry sends on its own SA');
+  p.bothWays(70); // the first device's tunnel still works
+});

@@ -90,8 +90,8 @@ export class Pair {
   /** datagrams dropped by `run` because a filter said so */
   dropped = 0;
 
-  constructor(readonly crypto: Crypto, docA: unknown, docB: unknown, options: Partial<IkeEngineOptions> = {}, optionsB: Partial<IkeEngineOptions> = {}) {
-    this.a = this.#side('a', A, docA, options);
+  constructor(readonly crypto: Crypto, docA: unknown, docB: unknown, options: Partial<IkeEngineOptions> = {}, optionsB: Partial<IkeEngineOptions> = {}, addressA = A) {
+    this.a = this.#side('a', addressA, docA, options);
     this.b = this.#side('b', B, docB, { ...options, ...optionsB });
   }
 

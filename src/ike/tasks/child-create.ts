@@ -29,7 +29,7 @@ import { NotifyType, PayloadType, u16 } from '../payloads.js';
 import { chooseKeGroup, narrowTrafficSelectors, selectProposal, type TsRange } from '../select.js';
 import { ProtocolId, type WireProposal } from '../types.js';
 import {
-  acceptsAnswer, compareNonces, hex32, jitter, randomBytes, firstKeGroup, keGroupOf, lowest, NONCE_LENGTH, offersGroup, rangesOf, spiBytes, spiNumber,
+  acceptsAnswer, compareNonces, hex32, jitter, policyName, randomBytes, firstKeGroup, keGroupOf, lowest, NONCE_LENGTH, offersGroup, rangesOf, spiBytes, spiNumber,
   stripKe, tsPayload, tsRanges, tsText, wireProposals, withoutKe,
 } from './common.js';
 import { InboundMessage, notifyName, OutboundMessage, type Task, type TaskStatus } from './task.js';
@@ -77,7 +77,7 @@ function install(sa: IkeSa, a: Agreed, now: number): ChildSa | string {
   const encapsulated = sa.natLocal || sa.natRemote || sa.connection.encap;
   const c = a.config;
   const child: NegotiatedChild = {
-    name: `${sa.connection.name}.${c.name}`,
+    name: policyName(sa.connection, c, sa.remote.address),
     role: a.role,
     proposal: a.proposal,
     keys,

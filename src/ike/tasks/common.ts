@@ -182,5 +182,16 @@ export function lowest(nonces: Uint8Array[]): Uint8Array {
   return nonces.reduce((m, n) => (compareNonces(n, m) < 0 ? n : m));
 }
 
+/**
+ * The name of a CHILD SA's SPD entries (and of its trap): connection.child when the
+ * connection has one peer, else connection.child[peer address], so that the CHILD SAs of
+ * several peers on one connection (a responder for %any) each have their own policies. Stable
+ * across CHILD and IKE rekeys, which replace the entries of the same name.
+ */
+export function policyName(connection: { name: string; remote_addrs: readonly { single: boolean }[] }, child: { name: string }, remoteAddress: string): string {
+  const onePeer = connection.remote_addrs.length === 1 && connection.remote_addrs[0].single;
+  return onePeer ? `${connection.name}.${child.name}` : `${connection.name}.${child.name}[${remoteAddress}]`;
+}
+
 /** An SPI as strongSwan logs it: 8 hex digits. */
 export const hex32 = (n: number): string => n.toString(16).padStart(8, '0');
