@@ -85,7 +85,8 @@ switch (command) {
       const text = data.toString();
       console.log(command === 'status' && text.startsWith('{') ? JSON.stringify(JSON.parse(text), null, 2) : text);
       socket.close();
-      process.exit(/refused|unknown/.test(text) ? 1 : 0);
+      // a refusal is a line of text; status is JSON (whose keys may say "unknown": unknownSpi)
+      process.exit(!text.startsWith('{') && /refused|unknown/.test(text) ? 1 : 0);
     });
     socket.send(command, port, '127.0.0.1');
     break;

@@ -30,7 +30,7 @@ import { PfKeyEngine } from '../../src/policy/pfkey-engine.js';
 import { Spd } from '../../src/policy/spd.js';
 import { NativeCrypto } from '../moddable/crypto-native.js';
 import { ModdableHost } from '../moddable/host.js';
-import { xsMemory } from '../moddable/memory.js';
+import { xsMemoryIfInstrumented } from '../moddable/memory.js';
 import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, loadDeviceConfig } from '../moddable/device-config.js';
 import Preference from 'preference';
 import { CounterWatch, Logger, LogLevel } from '../../src/log.js';
@@ -155,7 +155,7 @@ function status(): string {
   const policies = [...current.spd.entries('out'), ...current.spd.entries('in')].map((e) => ({ name: e.name, direction: e.direction, action: ACTION_NAMES[e.action], spi: `0x${e.spi.toString(16)}`, hits: e.hits }));
   gc(); // the figures after a collection: what the gateway holds, not garbage not yet collected
   const ikeStatus = ike ? { sas: ike.describe(), counters: ike.counters, halfOpen: ike.halfOpen } : undefined;
-  return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, ike: ikeStatus, memory: xsMemory() });
+  return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, ike: ikeStatus, memory: xsMemoryIfInstrumented() });
 }
 
 /** `initiate CONNECTION [CHILD]` and `terminate CONNECTION`, as swanctl --initiate / --terminate. */
