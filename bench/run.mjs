@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: three tables, each measured side by side in one run on this machine.
+ * `npm run bench`: these tables, each measured side by side in one run on this machine.
  *
  * 1. Crypto primitives: Node (node:crypto and @noble), XS software (@noble) and XS native
  *    (PSA / Mbed TLS), ops/s; and XS instructions per operation under callgrind.
@@ -9,16 +9,24 @@
  *    calls' own share (the same provider calls made alone), and our JS overhead beyond it.
  *    Open is measured as (seal+open) - seal, and the benchmark loop's own work before each
  *    seal ("harness only") is subtracted from seal: see bench/esp-ops.ts.
- * 3. Tunnel: iperf3 TCP Mbit/s and UDP packets/s through two of our simulators and through two
+ * 3. Gateway path: what src/gateway.ts adds to an ESP seal or open (bench/gateway-ops.ts).
+ * 4. Tunnel: iperf3 TCP Mbit/s and UDP packets/s through two of our simulators and through two
  *    strongSwan charons (kernel-libipsec), and the ratio: see bench/tunnel.mjs. Needs root.
+ * 5. Handshakes: complete IKEv2 handshakes (IKE_SA_INIT + IKE_AUTH with one CHILD SA installed)
+ *    for X25519, ECP-256 and MODP-2048. In one process (bench/handshake-ops.ts): handshakes/s
+ *    on Node (node:crypto, @noble) and XS (native, software), and XS instructions per handshake
+ *    split by role. Over the network (bench/handshake-net.mjs, needs root): handshakes/s of our
+ *    initiator on Node against our simulator responding and against strongSwan responding.
  *
  * XS runs on the host built without mxDebug (GOAL=bench), as a device release build would.
  * Instruction counts come from `valgrind --tool=callgrind` with only the measured loop
  * instrumented (lin/callgrind): exact and repeatable, unlike wall-clock time here.
  * "XS native impl" says where the native provider runs a row ("software" = fallback).
  *
- *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|gateway|tunnel] [-- --json FILE]
- *                 [-- --seconds 5] [-- --rounds 3]    (tunnel: seconds per iperf3 run, runs per side)
+ *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|gateway|tunnel|handshake] [-- --json FILE]
+ *                 [-- --seconds 5] [-- --rounds 3]    (tunnel: seconds per iperf3 run, runs per side;
+ *                                                       handshake: seconds per run, runs per side and group)
+ *                 [-- --slots 8]                      (handshake: IKE SAs the initiator keeps in flight)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { JS_OUT, ROOT, setup, XS_BENCH_HOST as XS_HOST, XS_MODULES } from '../scripts/setup.mjs';
+import { handshakeNetBench, handshakeNetTable } from './handshake-net.mjs';
 import { tunnelBench, tunnelTable } from './tunnel.mjs';
 
 const args = process.argv.slice(2);
@@ -39,12 +48,14 @@ const ONLY = option('--only', undefined);
 const JSON_OUT = option('--json', undefined);
 const SECONDS = Number(option('--seconds', '5'));
 const ROUNDS = Number(option('--rounds', '3'));
+const SLOTS = Number(option('--slots', '8'));
 
 await setup({ bench: true });
 
 const { OPS, timeOp } = await import(join(JS_OUT, 'bench/crypto-ops.js'));
 const { espOps } = await import(join(JS_OUT, 'bench/esp-ops.js'));
 const { gatewayOps } = await import(join(JS_OUT, 'bench/gateway-ops.js'));
+const { handshakeOps } = await import(join(JS_OUT, 'bench/handshake-ops.js'));
 const { NodeCrypto } = await import(join(JS_OUT, 'hosts/node/crypto-node.js'));
 const { SoftwareCrypto } = await import(join(JS_OUT, 'src/crypto/software/provider.js'));
 const { randomFillSync } = await import('node:crypto');
@@ -208,6 +219,124 @@ if (!ONLY || ONLY === 'tunnel') {
     // a tunnel that did not come up: what failed and the logs' tails, no figures, exit status 1
     console.error(`bench: tunnel failed: ${e.message}`);
     results.tunnel = { error: e.message };
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * XS handshakes of one provider: ops/s, or the error of a handshake that failed, by op name.
+ * Like xsRates, but a failed handshake is a row's failure, not the bench's.
+ */
+function xsHandshakeRates(provider) {
+  console.error(`bench: XS, handshake, ${provider}`);
+  const r = spawnSync(XS_HOST, ['--modules', XS_MODULES, join(JS_OUT, 'bench/xs-bench.js'), 'time', 'handshake', provider, String(MS)], { encoding: 'utf8' });
+  const rows = Object.fromEntries(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((line) => {
+    const row = JSON.parse(line);
+    return [row.op, row];
+  }));
+  if (r.status !== 0) for (const op of handshakeOps()) rows[op.name] ??= { error: `XS bench exited ${r.status}: ${(r.stdout + r.stderr).slice(-1000)}` };
+  return rows;
+}
+
+/**
+ * XS instructions per handshake under callgrind, by role: { [index]: { a, b, x } } (per
+ * handshake), or { [index]: { error } }. Each handshake is dumped in parts, one per role's
+ * share of the work (bench/xs-bench.ts); the parts are summed by role and divided by `runs`.
+ */
+function xsHandshakeInstructions(provider, runs) {
+  if (!CALLGRIND) return {};
+  console.error(`bench: XS, handshake, ${provider}, instructions per handshake by role (callgrind, ${runs} handshakes per group)`);
+  const dir = mkdtempSync(join(tmpdir(), 'xs-ipsec-callgrind-'));
+  try {
+    const r = spawnSync('valgrind', [
+      '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/cg.out`,
+      XS_HOST, '--modules', XS_MODULES, join(JS_OUT, 'bench/xs-bench.js'), 'count', 'handshake', provider, String(runs),
+    ], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const counts = {};
+    for (const line of r.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+      const { op, error } = JSON.parse(line);
+      counts[handshakeOps().findIndex((o) => o.name === op)] = { error };
+    }
+    if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    for (const file of readdirSync(dir)) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const part = text.match(/^desc: Trigger: Client Request: hs:(\d+):([abx])$/m);
+      const totals = text.match(/^(?:totals|summary): (\d+)/m);
+      if (!part || !totals) continue;
+      const row = (counts[Number(part[1])] ??= { a: 0, b: 0, x: 0 });
+      if (!row.error) row[part[2]] += Number(totals[1]) / runs;
+    }
+    return counts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Node handshakes/s of one provider, or the error; warmed up for half a cell first (V8 compiles the engine's code on the way). */
+function nodeHandshakeRate(op, provider) {
+  try {
+    const run = op.prepare(nodeProviders[provider]);
+    for (const end = now() + MS / 2; now() < end;) run();
+    return { rate: timeOp(run, MS, now, 2) };
+  } catch (e) {
+    return { error: e.message };
+  }
+}
+
+if (!ONLY || ONLY === 'handshake') {
+  // in one process: both engines, every handshake checked (bench/handshake-ops.ts)
+  const ops = handshakeOps();
+  const NATIVE_RUNS = 10;
+  const SOFTWARE_RUNS = 3;
+  const node = ops.map((op) => {
+    console.error(`bench: Node, ${op.name}`);
+    return { node: nodeHandshakeRate(op, 'node'), nodeNoble: nodeHandshakeRate(op, 'nodeNoble') };
+  });
+  const native = xsHandshakeRates('native');
+  const software = xsHandshakeRates('software');
+  const nativeInstr = xsHandshakeInstructions('native', NATIVE_RUNS);
+  const softwareInstr = xsHandshakeInstructions('software', SOFTWARE_RUNS);
+  const rows = ops.map((op, i) => {
+    const instr = (counts) => (counts[i] === undefined ? undefined : counts[i].error ? { error: counts[i].error } : { initiator: counts[i].a, responder: counts[i].b, handshake: counts[i].a + counts[i].b, checksAndTeardown: counts[i].x });
+    return {
+      group: op.group, proposal: op.proposal,
+      node: node[i].node, nodeNoble: node[i].nodeNoble,
+      xsNative: native[op.name]?.error ? { error: native[op.name].error } : { rate: native[op.name]?.opsPerSecond },
+      xsSoftware: software[op.name]?.error ? { error: software[op.name].error } : { rate: software[op.name]?.opsPerSecond },
+      nativeImpl: native[op.name]?.implementation,
+      xsNativeInstr: instr(nativeInstr), xsSoftwareInstr: instr(softwareInstr),
+    };
+  });
+  const errors = rows.flatMap((r) => [r.node, r.nodeNoble, r.xsNative, r.xsSoftware, r.xsNativeInstr, r.xsSoftwareInstr].filter((c) => c?.error).map((c) => `${r.group}: ${c.error}`));
+  for (const e of errors) console.error(`bench: handshake FAILED: ${e}`);
+  if (errors.length) process.exitCode = 1;
+  const rate = (c) => (c?.error ? 'failed' : fmt(c?.rate));
+  const count = (c, key) => (c?.error ? 'failed' : fmt(c?.[key]));
+  results.handshake = { inProcess: { rows, instructionRuns: { native: NATIVE_RUNS, software: SOFTWARE_RUNS } } };
+  printTable(`xs-ipsec handshake bench in one process: complete handshakes/s (IKE_SA_INIT + IKE_AUTH, one CHILD SA installed on both sides; `
+    + `both engines' work, then both IKE SAs forgotten), XS instructions per handshake (mean of ${NATIVE_RUNS} native, ${SOFTWARE_RUNS} software; `
+    + `the initiator's and the responder's shares, checks and teardown not counted), ${stamp}`,
+  ['group', 'Node node:crypto hs/s', 'Node @noble hs/s', 'XS native hs/s', 'XS software hs/s', 'XS native DH impl',
+    'XS native instr/hs', 'of which initiator', 'of which responder', 'XS software instr/hs', 'of which initiator', 'of which responder'],
+  rows.map((r) => [`${r.group} (${r.proposal})`, rate(r.node), rate(r.nodeNoble), rate(r.xsNative), rate(r.xsSoftware), r.nativeImpl ?? '-',
+    count(r.xsNativeInstr, 'handshake'), count(r.xsNativeInstr, 'initiator'), count(r.xsNativeInstr, 'responder'),
+    count(r.xsSoftwareInstr, 'handshake'), count(r.xsSoftwareInstr, 'initiator'), count(r.xsSoftwareInstr, 'responder')]));
+
+  // over the network: the same initiator against our simulator and against charon (needs root)
+  try {
+    const net = await handshakeNetBench({
+      xsHost: XS_HOST, xsModules: XS_MODULES, gatewayMain: join(JS_OUT, 'hosts/lin/gateway-main.js'), jsOut: JS_OUT,
+      cli: join(ROOT, 'bin/xs-ipsec.js'), seconds: SECONDS, rounds: ROUNDS, slots: SLOTS,
+    });
+    results.handshake.network = net;
+    if (!net.skipped) {
+      const { title, header, rows: netRows } = handshakeNetTable(net, fmt);
+      printTable(`${title}, ${new Date().toISOString()}`, header, netRows);
+      if (net.groups.some((g) => !g.ours || !g.strongswan)) process.exitCode = 1;
+    }
+  } catch (e) {
+    console.error(`bench: handshake over the network failed: ${e.message}`);
+    results.handshake.network = { error: e.message };
     process.exitCode = 1;
   }
 }

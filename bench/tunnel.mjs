@@ -21,7 +21,7 @@
  * Needs root (namespaces, TUN devices); without root it says so and measures nothing.
  * Namespaces and processes are removed when it ends, also on an error, SIGINT or SIGTERM.
  */
-import { strongswanConf } from '../scripts/strongswan-conf.mjs';
+import { strongswanConf as sharedConf } from '../scripts/strongswan-conf.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,12 +29,15 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const CHARON = '/usr/lib/ipsec/charon';
+export const CHARON = '/usr/lib/ipsec/charon';
 const PSK = 'xs-ipsec tunnel bench';
 const INNER = { a: '10.1.0.1', b: '10.2.0.1' };
 const OUTER = { a: '192.0.2.1', b: '192.0.2.2' };
 const SUBNET = { a: '10.1.0.0/16', b: '10.2.0.0/16' };
 const other = (side) => (side === 'a' ? 'b' : 'a');
+
+/** strongswan.conf for a bench charon (scripts/strongswan-conf.mjs): `level` for every subsystem, `extra` charon settings */
+export const strongswanConf = (dir, options = {}) => sharedConf(dir, { logName: 'bench', ...options });
 
 /**
  * swanctl.conf: one connection, PSK, the bench's proposals. `encap = yes` asks for ESP in UDP
@@ -77,13 +80,14 @@ secrets {
  * What this run made (namespaces, processes, files), undone by cleanup(): from the normal end,
  * an exception, process exit, or SIGINT/SIGTERM.
  */
-class Testbed {
+export class Testbed {
   id = randomBytes(3).toString('hex');
-  dir = mkdtempSync(join(tmpdir(), 'xs-ipsec-tunnel-bench-'));
   namespaces = [];
   children = [];
 
-  constructor() {
+  /** `bench` names its directory: /tmp/xs-ipsec-<bench>-bench-XXXXXX */
+  constructor(bench = 'tunnel') {
+    this.dir = mkdtempSync(join(tmpdir(), `xs-ipsec-${bench}-bench-`));
     this.cleanup = this.cleanup.bind(this);
     this.onSignal = (signal) => {
       this.cleanup();
@@ -153,12 +157,12 @@ class Testbed {
 }
 
 /** polls `check` every 100 ms until it returns true or `ms` have passed */
-async function waitFor(check, ms) {
+export async function waitFor(check, ms) {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (check()) return true;
   return check();
 }
 
-const tail = (file, lines = 40) => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : `(no ${file})`);
+export const tail = (file, lines = 40) => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : `(no ${file})`);
 
 /**
  * Before measuring: inner traffic from each side must leave through the tunnel device (not
@@ -174,6 +178,21 @@ function checkTunnel(bed, ns, device, name) {
   }
 }
 
+/**
+ * One simulator running the gateway with `config` (written to <name>.json in the testbed's
+ * directory, its output in <name>.log) in namespace `ns`, under `prefix` (e.g. taskset) when
+ * given; resolves once it says "gateway up".
+ */
+export async function startSimulator(bed, ns, { xsHost, xsModules, gatewayMain }, config, name, prefix = []) {
+  const file = join(bed.dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const log = join(bed.dir, `${name}.log`);
+  const child = bed.background(ns, [...prefix, xsHost, '--modules', xsModules, gatewayMain, file], log);
+  const up = await waitFor(() => child.exitCode === null && existsSync(log) && readFileSync(log, 'utf8').includes('gateway up'), 10_000);
+  if (!up) throw new Error(`xs-ipsec simulator in ${ns} did not come up:\n${tail(log)}`);
+  return { child, log };
+}
+
 /** ours: two simulators running the gateway with config/site-{a,b}.json, switched to NAT-T */
 async function startOurs(bed, { xsHost, xsModules, gatewayMain, siteConfig }) {
   const ns = bed.twoSites('x');
@@ -182,42 +201,50 @@ async function startOurs(bed, { xsHost, xsModules, gatewayMain, siteConfig }) {
     // as the NAT-T case of test/gateway/simulators.test.ts: ESP in UDP 4500 both ways
     for (const sa of config.sas) sa.natT = { sourcePort: 4500, destinationPort: 4500 };
     if (config.tunnel.mtu !== 1400) throw new Error(`${siteConfig(side)}: the bench expects TUN MTU 1400, not ${config.tunnel.mtu}`);
-    const file = join(bed.dir, `xs-${side}.json`);
-    writeFileSync(file, JSON.stringify(config));
-    const log = join(bed.dir, `xs-${side}.log`);
-    const child = bed.background(ns[side], [xsHost, '--modules', xsModules, gatewayMain, file], log);
-    const up = await waitFor(() => child.exitCode === null && existsSync(log) && readFileSync(log, 'utf8').includes('gateway up'), 10_000);
-    if (!up) throw new Error(`xs-ipsec simulator in ${ns[side]} did not come up:\n${tail(log)}`);
+    await startSimulator(bed, ns[side], { xsHost, xsModules, gatewayMain }, config, `xs-${side}`);
   }
   checkTunnel(bed, ns, 'xsipsec0', 'xs-ipsec');
   return ns;
 }
 
+/**
+ * One charon in namespace `ns`, its files in the testbed's directory `name`: strongswan.conf
+ * from `conf(dir)`, swanctl.conf `swanctl`; `inner` on lo (this kernel has no dummy links;
+ * charon routes the remote subnet through its TUN device, ipsec0, with this address as
+ * source). Runs in the foreground with its own /run (ip netns exec gives it a private mount
+ * namespace), under `prefix` (e.g. taskset) when given. `loaded()` waits for its vici socket
+ * and loads the configuration; `logs()` is the tail of its log and output.
+ */
+export function startCharon(bed, ns, name, conf, swanctl, inner, prefix = '') {
+  const dir = join(bed.dir, name);
+  mkdirSync(join(dir, 'run'), { recursive: true });
+  mkdirSync(join(dir, 'swanctl'));
+  writeFileSync(join(dir, 'strongswan.conf'), conf(dir));
+  writeFileSync(join(dir, 'swanctl', 'swanctl.conf'), swanctl);
+  const env = { STRONGSWAN_CONF: join(dir, 'strongswan.conf'), SWANCTL_DIR: join(dir, 'swanctl') };
+  bed.run(['ip', '-n', ns, 'addr', 'add', `${inner}/32`, 'dev', 'lo']);
+  const child = bed.background(ns, ['sh', '-c', `mount --bind ${dir}/run /run && exec ${prefix} ${CHARON}`], join(dir, 'charon.out'), env);
+  return {
+    dir, env, child,
+    logs: () => `log tail:\n${tail(join(dir, 'charon.log'))}\n${tail(join(dir, 'charon.out'), 10)}`,
+    async loaded() {
+      if (!(await waitFor(() => existsSync(join(dir, 'charon.vici')), 10_000))) throw new Error(`charon in ${ns} did not open its vici socket`);
+      bed.inNs(ns, ['swanctl', '--load-all'], { env });
+    },
+  };
+}
+
 /** strongSwan: two charons with kernel-libipsec, side a initiates the CHILD_SA */
 async function startStrongswan(bed) {
   const ns = bed.twoSites('s');
-  const dirs = {};
-  const env = {};
+  const charons = {};
   for (const side of ['a', 'b']) {
-    const dir = join(bed.dir, `strongswan-${side}`);
-    dirs[side] = dir;
-    mkdirSync(join(dir, 'run'), { recursive: true });
-    mkdirSync(join(dir, 'swanctl'));
-    writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir, 'bench'));
-    writeFileSync(join(dir, 'swanctl', 'swanctl.conf'), swanctlConf(side));
-    env[side] = { STRONGSWAN_CONF: join(dir, 'strongswan.conf'), SWANCTL_DIR: join(dir, 'swanctl') };
-    // inner address on lo: this kernel has no dummy links; charon routes the remote subnet
-    // through its TUN device (ipsec0) with this address as source
-    bed.run(['ip', '-n', ns[side], 'addr', 'add', `${INNER[side]}/32`, 'dev', 'lo']);
-    // charon in the foreground, with its own /run (ip netns exec gives it a private mount namespace)
-    bed.background(ns[side], ['sh', '-c', `mount --bind ${dir}/run /run && exec ${CHARON}`], join(dir, 'charon.out'), env[side]);
+    charons[side] = startCharon(bed, ns[side], `strongswan-${side}`, strongswanConf, swanctlConf(side), INNER[side]);
   }
-  const logs = () => ['a', 'b'].map((side) => `--- charon ${side} (${ns[side]}), log tail:\n${tail(join(dirs[side], 'charon.log'))}\n${tail(join(dirs[side], 'charon.out'), 10)}`).join('\n');
+  const env = { a: charons.a.env, b: charons.b.env };
+  const logs = () => ['a', 'b'].map((side) => `--- charon ${side} (${ns[side]}), ${charons[side].logs()}`).join('\n');
   try {
-    for (const side of ['a', 'b']) {
-      if (!(await waitFor(() => existsSync(join(dirs[side], 'charon.vici')), 10_000))) throw new Error(`charon ${side} did not open its vici socket`);
-      bed.inNs(ns[side], ['swanctl', '--load-all'], { env: env[side] });
-    }
+    for (const side of ['a', 'b']) await charons[side].loaded();
     bed.inNs(ns.a, ['swanctl', '--initiate', '--child', 'bench', '--timeout', '15'], { env: env.a });
     // the CHILD_SA installed on both sides (the responder installs it as it answers IKE_AUTH)
     const installed = (side) => /INSTALLED, TUNNEL-in-UDP/.test(bed.inNs(ns[side], ['swanctl', '--list-sas'], { env: env[side] }).output);
@@ -230,7 +257,7 @@ async function startStrongswan(bed) {
 }
 
 /** resolves true when the child has exited, false if it still runs after `ms` */
-function exited(child, ms) {
+export function exited(child, ms) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
@@ -280,7 +307,7 @@ async function iperf(bed, ns, protocol, seconds) {
   };
 }
 
-function strongswanVersion() {
+export function strongswanVersion() {
   const r = spawnSync(CHARON, ['--version'], { encoding: 'utf8' });
   return (r.stdout ?? '').trim() || 'strongSwan';
 }

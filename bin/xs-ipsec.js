@@ -94,7 +94,8 @@ switch (command) {
       const text = data.toString();
       console.log(command === 'status' && text.startsWith('{') ? JSON.stringify(JSON.parse(text), null, 2) : text);
       socket.close();
-      process.exit(/refused|unknown|no IKE/.test(text) ? 1 : 0);
+      // a refusal is a line of text; status is JSON (whose keys may say "unknown": unknownSpi)
+      process.exit(!text.startsWith('{') && /refused|unknown|no IKE/.test(text) ? 1 : 0);
     });
     const words = rest.filter((w, i) => w !== '--port' && rest[i - 1] !== '--port');
     socket.send([command, ...words].join(' '), port, '127.0.0.1');

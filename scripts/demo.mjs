@@ -85,7 +85,7 @@ try {
   run(['ip', '-n', hq.ns, 'addr', 'add', `${hq.lan}/32`, 'dev', 'lo']);
   mkdirSync(join(dir, 'run'));
   for (const d of ['x509', 'x509ca', 'private', 'conf.d']) mkdirSync(join(dir, 'swanctl', d), { recursive: true });
-  writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir, 'demo'));
+  writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir, { logName: 'demo' }));
   writeFileSync(join(dir, 'swanctl', 'swanctl.conf'), readFileSync(join(ROOT, 'config/example-hq-swanctl.conf')));
   // charon in the foreground with its own /run (it always writes /var/run/charon.pid)
   const charon = spawn('ip', ['netns', 'exec', hq.ns, 'sh', '-c', `mount --bind ${dir}/run /run && exec ${CHARON}`], { env: swanEnv, stdio: 'ignore' });

@@ -10,15 +10,18 @@
  * ESP in XFRM) must come BEFORE kernel-netlink, or installing the CHILD_SA fails with "Function
  * not implemented (38)"; kernel-netlink is still needed, for routes and addresses. openssl
  * provides AES-GCM (AES-NI), curve25519 X25519. flush_line: the log is complete when a failure
- * prints its tail.
+ * prints its tail. Options: `logName` (the filelog section's name), `level` (of every
+ * subsystem, default 1), `extra` (more settings in the charon section, e.g. the handshake
+ * bench's limits).
  */
-export const strongswanConf = (dir, logName) => `charon {
+export const strongswanConf = (dir, { logName = 'charon', level = 1, extra = '' } = {}) => `charon {
   load = random nonce openssl curve25519 sha2 hmac kdf pem pkcs1 pubkey x509 kernel-libipsec kernel-netlink socket-default vici
+${extra}
   filelog {
     ${logName} {
       path = ${dir}/charon.log
       flush_line = yes
-      default = 1
+      default = ${level}
     }
   }
   plugins {

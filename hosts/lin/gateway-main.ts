@@ -30,7 +30,7 @@ import { PfKeyEngine } from '../../src/policy/pfkey-engine.js';
 import { Spd } from '../../src/policy/spd.js';
 import { NativeCrypto } from '../moddable/crypto-native.js';
 import { ModdableHost } from '../moddable/host.js';
-import { xsMemory } from '../moddable/memory.js';
+import { xsMemoryIfInstrumented } from '../moddable/memory.js';
 import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, loadDeviceConfig } from '../moddable/device-config.js';
 import Preference from 'preference';
 import { CounterWatch, Logger, LogLevel } from '../../src/log.js';
@@ -149,6 +149,9 @@ Timer.repeat(() => {
   if (++seconds % REPORT_SECONDS === 0) reportCounters();
 }, 1000);
 
+/** the largest control answer: one UDP datagram (65,507 bytes of payload over IPv4), less a margin */
+const MAX_ANSWER = 60_000;
+
 function status(): string {
   const sas = (load().sas).map((sa) => {
     const live = current.engine.sa(sa.spi);
@@ -157,8 +160,17 @@ function status(): string {
   });
   const policies = [...current.spd.entries('out'), ...current.spd.entries('in')].map((e) => ({ name: e.name, direction: e.direction, action: ACTION_NAMES[e.action], spi: `0x${e.spi.toString(16)}`, hits: e.hits }));
   gc(); // the figures after a collection: what the gateway holds, not garbage not yet collected
-  const ikeStatus = ike ? { sas: ike.describe(), counters: ike.counters, halfOpen: ike.halfOpen } : undefined;
-  return JSON.stringify({ tunnel: tun.name, counters: gateway.counters, sas, policies, ike: ikeStatus, memory: xsMemory() });
+  const ikeSas = ike ? ike.describe() : [];
+  const ikeStatus = ike ? { sas: ikeSas, counters: ike.counters, halfOpen: ike.halfOpen } : undefined;
+  const whole = { tunnel: tun.name, counters: gateway.counters, sas, policies, ike: ikeStatus, memory: xsMemoryIfInstrumented() };
+  let text = JSON.stringify(whole);
+  // the answer is one UDP datagram: with many IKE SAs, only as many as fit, and how many there are
+  let shown = ikeSas.length;
+  while (text.length > MAX_ANSWER && ikeStatus && shown > 0) {
+    shown >>= 1;
+    text = JSON.stringify({ ...whole, ike: { ...ikeStatus, sas: ikeSas.slice(0, shown), sasTotal: ikeSas.length } });
+  }
+  return text;
 }
 
 /** `initiate CONNECTION [CHILD]` and `terminate CONNECTION`, as swanctl --initiate / --terminate. */
@@ -210,5 +222,10 @@ control.callback = (message, _count, address, port) => {
   } else {
     answer = ikeCommand(command);
   }
-  control.write(address!, port!, new TextEncoder().encode(answer).buffer as ArrayBuffer);
+  try {
+    control.write(address!, port!, new TextEncoder().encode(answer).buffer as ArrayBuffer);
+  } catch (e) {
+    // an answer the socket refuses must not end the gateway
+    log.log('net', LogLevel.CONTROL, `control: answer of ${answer.length} bytes not sent: ${(e as Error).message}`);
+  }
 };

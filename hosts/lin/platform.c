@@ -13,11 +13,13 @@
  * way the Moddable SDK's own modules do (`function f() @ "xs_f";`): the names are resolved
  * with dlsym() in this executable (linked with -rdynamic).
  */
+#define _GNU_SOURCE /* pthread_getattr_np */
 #include "xsAll.h"
 #include "xsScript.h"
 #include "xslin_host.h"
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 
 #define mxMaxModuleDirectories 16
 static char* gxModuleDirectories[mxMaxModuleDirectories];
@@ -64,6 +66,33 @@ void xslin_report(txMachine* the, txSlot* value, const char* prefix)
 		fprintf(stderr, "%s: (the thrown value cannot be printed)\n", prefix);
 	}
 	fflush(stderr);
+}
+
+/*
+ * The C stack's limit, which XS asks for when it creates a machine and every time it compiles
+ * a regular expression or parses a script (xsre.c, xsScript.c). XS's own Linux version
+ * (mxUseDefaultCStackLimit) calls pthread_getattr_np, which for the main thread reads
+ * /proc/self/maps each time: ~44 us here, paid by every regular expression literal the code
+ * evaluates (each evaluation compiles), ~26 a side in an IKE handshake. Our machine runs on the
+ * main thread only, whose stack does not move: the same answer, computed once.
+ */
+char* fxCStackLimit(void)
+{
+	static char* limit = NULL;
+	static int known = 0;
+	if (!known) {
+		pthread_attr_t attrs;
+		pthread_attr_init(&attrs);
+		if (pthread_getattr_np(pthread_self(), &attrs) == 0) {
+			void* stackAddr;
+			size_t stackSize;
+			if (pthread_attr_getstack(&attrs, &stackAddr, &stackSize) == 0)
+				limit = (char*)stackAddr + (128 * 1024);
+		}
+		pthread_attr_destroy(&attrs);
+		known = 1;
+	}
+	return limit;
 }
 
 void xslin_exit(txMachine* the, int status)

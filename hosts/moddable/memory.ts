@@ -28,3 +28,13 @@ export function xsMemory(): XsMemory {
     garbageCollections: read('XS Garbage Collection Count'),
   };
 }
+
+/**
+ * The same figures, or null where the build has no instrumentation (a release build without
+ * mxInstrument, as the bench host and a device release build are): for status output that must
+ * not fail there.
+ */
+export function xsMemoryIfInstrumented(): XsMemory | null {
+  const index = Instrumentation.map('XS Chunk Heap Used');
+  return index === undefined || typeof Instrumentation.get(index) !== 'number' ? null : xsMemory();
+}

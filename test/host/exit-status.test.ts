@@ -32,6 +32,12 @@ test('XS host runs timers (set, repeat, clear, schedule) and exits 0 when idle',
   ok(/events a,r1,b,r2,s,r3 elapsed ok/.test(r.output), `timer order: ${JSON.stringify(r.output)}`);
 });
 
+test('XS host knows its C stack limit: nesting too deep is a SyntaxError in a regular expression and "xs: stack overflow" in JSON, not a crash', async () => {
+  const r = await runXsHost([fixture('deep-nesting.js')]);
+  equal(r.status, 1, `exit status; output ${JSON.stringify(r.output)}`);
+  ok(/regexp: SyntaxError\n[\s\S]*xs: stack overflow/.test(r.output), `output: ${JSON.stringify(r.output)}`);
+});
+
 test('XS host reports a missing entry file and bad usage with status 2', async () => {
   equal((await runXsHost([fixture('does-not-exist.js')])).status, 2);
   equal((await runXsHost(['--no-such-option'])).status, 2);

@@ -6,4 +6,6 @@ declare module 'lin/callgrind' {
   export function start(): void;
   /** Dump the counts since start() as part `name`, and stop instrumenting. */
   export function stop(name: string): void;
+  /** Dump the counts since start() or the last dump as part `name`, zero them, and go on instrumenting. */
+  export function dump(name: string): void;
 }
