@@ -12,7 +12,8 @@
  * both sides support it and a message would not fit (RFC 7383).
  *
  * Nothing here throws at the engine: a message that does not authenticate or parse is a
- * counted drop; a task failure deletes the IKE SA.
+ * counted drop (a request that authenticates but does not parse is also answered with its
+ * error, §2.21.3); a task failure deletes the IKE SA.
  */
 import type { ChildConfig, ConnectionConfig, IkeConfig } from '../config/ike-config.js';
 import type { Identity } from '../config/identity.js';
@@ -29,9 +30,9 @@ import type { KeyLog } from './keylog.js';
 import type { IkeAlgorithms, IkeKeys } from './keymat.js';
 import { encodeMessage, ExchangeType, parseMessage, type MessageHeader } from './message.js';
 import { PayloadType } from './payloads.js';
-import { protectMessage, skKeys, unprotectMessage } from './protect.js';
+import { protectMessage, skKeys, unprotectMessage, type AuthenticError } from './protect.js';
 import type { TsRange } from './select.js';
-import { InboundMessage, OutboundMessage, type Task, type TaskStatus } from './tasks/task.js';
+import { InboundMessage, notifyName, OutboundMessage, type Task, type TaskStatus } from './tasks/task.js';
 import type { WireProposal } from './types.js';
 import { hex32 } from './tasks/common.js';
 import { ChildDeleteInitiator } from './tasks/child-delete.js';
@@ -290,14 +291,16 @@ export class IkeSa {
       const r = this.#reassemblerFor().add(bytes, now);
       if (r.kind === 'incomplete') return;
       if (r.kind === 'drop') {
-        this.#drop(`fragment: ${r.reason}`);
+        if (r.authentic) this.#malformed(r.authentic, `fragmented message: ${r.reason}`, now);
+        else this.#drop(`fragment: ${r.reason}`);
         return;
       }
       message = new InboundMessage(r.header, r.payloads);
     } else {
       const r = unprotectMessage(this.context.crypto, this.algorithms, skKeys(this.keys, !this.initiator), bytes);
       if (!r.ok) {
-        this.#drop(r.reason);
+        if (r.authentic) this.#malformed(r.authentic, r.reason, now);
+        else this.#drop(r.reason);
         return;
       }
       message = new InboundMessage(r.header, [...r.plain, ...r.payloads]);
@@ -310,6 +313,31 @@ export class IkeSa {
       this.#reassembler = new Reassembler(this.context.crypto, this.algorithms!, skKeys(this.keys!, !this.initiator), { maxMessages: 2 });
     }
     return this.#reassembler;
+  }
+
+  /**
+   * RFC 7296 §2.21.3: "after the IKE SA is authenticated, all requests having errors MUST
+   * result in a response notifying about the error". A request that authenticated but whose
+   * payloads do not parse is answered with INVALID_SYNTAX (or UNSUPPORTED_CRITICAL_PAYLOAD
+   * with the payload type, §3.2) as the response to its Message ID, kept in the window like
+   * any response (its retransmissions get it again, and the peer's next request is taken, as
+   * strongSwan does); dropping it would leave the peer retransmitting until it gives the IKE SA
+   * up. Only a new Message ID is answered (§2.21: not for a forged or stale one); an
+   * authenticated response that does not parse is dropped (responses are never answered).
+   */
+  #malformed(error: AuthenticError, reason: string, now: number): void {
+    const h = error.header;
+    this.#drop(reason);
+    if (h.response || h.exchangeType === ExchangeType.IKE_SA_INIT) return;
+    const verdict = this.#responses.request(h.messageId);
+    if (verdict.kind === 'retransmit') {
+      this.#transmit(verdict.bytes);
+      return;
+    }
+    if (verdict.kind === 'drop') return;
+    this.lastInbound = now;
+    this.log('ike', LogLevel.CONTROL, `${exchangeName(h.exchangeType)} request ${h.messageId} is malformed: answering ${notifyName(error.notify.type)}`);
+    this.respond(h.exchangeType, h.messageId, new OutboundMessage(h.exchangeType, true).notify(error.notify.type, error.notify.data));
   }
 
   #drop(reason: string): void {
