@@ -73,6 +73,7 @@ import { IkeRekeyInitiator } from '../../src/ike/tasks/ike-rekey.js';
 import type { Task } from '../../src/ike/tasks/task.js';
 import { ProtocolId } from '../../src/ike/types.js';
 import { Logger } from '../../src/log.js';
+import type { XsMemory } from '../../hosts/moddable/memory.js';
 import { AssertionError, ok } from '../assert.js';
 import { engine, providerSlots } from '../engine.js';
 import { test } from '../harness.js';
@@ -1106,6 +1107,20 @@ class Fuzzer {
     }
   }
 
+  /**
+   * Lets go of everything that holds native keys: every SA of both sides (their ESP SAs leave
+   * the data paths) and the forging ciphers. On XS the tests after this one share the 32 PSA
+   * key slots, and the latest instance of each class with private methods stays reachable
+   * there (an XS behaviour): the last task of each kind, and through it this pair's engines.
+   */
+  teardown(): void {
+    for (const side of [this.p.a, this.p.b]) {
+      for (const sa of side.engine.sas) sa.destroy(this.p.clock.now, 'fuzz done');
+      side.outbox.length = 0;
+    }
+    this.#forging = new Map();
+  }
+
   /** The end: traffic both ways, then a CHILD rekey from each side, then traffic again. */
   finish(): void {
     const p = this.p;
@@ -1141,27 +1156,36 @@ const RUNS: [keyof typeof SEEDS, string, { proposals: string[]; esp: string[] }]
   ['cbc', 'aes128-sha256-x25519 / ESP aes128gcm16-x25519 (PFS)', { proposals: ['aes128-sha256-x25519'], esp: ['aes128gcm16-x25519'] }],
 ];
 
-for (const [key, label, options] of RUNS) {
-  test(`ike engine fuzz (${label}): ${PER_RUN} malformed, truncated and authenticated-but-malformed inputs to both sides leave the established SAs as they were`, async () => {
-    const seed = Number.isFinite(envSeed) ? envSeed : SEEDS[key];
-    const memory = engine === 'xs' ? (await import('../../hosts/moddable/memory.js')).xsMemory : null;
-    const before = memory?.();
-    const started = Date.now();
-    const f = new Fuzzer(host.make(), { name: label, seed, inputs: PER_RUN, docA: connectionDoc('a', options), docB: connectionDoc('b', options) });
+/** One configuration's run and its summary line. */
+function fuzz(label: string, seed: number, options: { proposals: string[]; esp: string[] }, memory: (() => XsMemory) | null): void {
+  const before = memory?.();
+  const started = Date.now();
+  const f = new Fuzzer(host.make(), { name: label, seed, inputs: PER_RUN, docA: connectionDoc('a', options), docB: connectionDoc('b', options) });
+  try {
     f.run();
     f.finish();
-    const ms = Date.now() - started;
-    const c = f.counts;
-    console.log(`ike engine fuzz on ${engine} (${label}, seed 0x${seed.toString(16)}): ${f.input} inputs in ${ms} ms (${Math.round(f.input / (ms / 1000))}/s): ` +
-      `plaintext ${c.a}, authenticated requests ${c.b}, authenticated answers ${c.r}, fragments ${c.c}; ${c.answered} requests answered, ${c.realigned} windows realigned, ` +
-      `${c.legit} legitimate state changes (pair re-established: ${[...f.legit].map(([why, n]) => `${n} ${why}`).join(', ') || 'none'}), ` +
-      `at most ${c.halfOpenMax} half-open, ${c.halfOpenLimit} dropped at the hard limit, ${c.cookies} cookies; ms: ${JSON.stringify(f.ms)}` +
-      (before ? `; XS: ${memory!().garbageCollections - before.garbageCollections} collections, ${memory!().slotsUsed} B slots, ${memory!().chunksUsed} B chunks` : ''));
-    ok(f.input >= PER_RUN, `${f.input} inputs`);
-    // the run reached what it is meant to: every family, processed requests, the half-open bounds
-    ok(c.a > 0 && c.b > 0 && c.r > 0 && c.c > 0, 'every family fed');
-    ok(c.answered > c.b / 2, `${c.answered} of ${c.b} forged requests were processed and answered`);
-    ok(c.halfOpenMax > 0 && c.cookies > 0 && c.halfOpenLimit > 0, 'half-open SAs made, cookies sent, the hard limit reached');
-    ok(c.legit < f.input / 500, `${c.legit} legitimate state changes: the templates' defects should mostly survive mutation`);
+  } finally {
+    f.teardown();
+  }
+  const ms = Date.now() - started;
+  const c = f.counts;
+  const after = memory?.();
+  console.log(`ike engine fuzz on ${engine} (${label}, seed 0x${seed.toString(16)}): ${f.input} inputs in ${ms} ms (${Math.round(f.input / (ms / 1000))}/s): ` +
+    `plaintext ${c.a}, authenticated requests ${c.b}, authenticated answers ${c.r}, fragments ${c.c}; ${c.answered} requests answered, ${c.realigned} windows realigned, ` +
+    `${c.legit} legitimate state changes (pair re-established: ${[...f.legit].map(([why, n]) => `${n} ${why}`).join(', ') || 'none'}), ` +
+    `at most ${c.halfOpenMax} half-open, ${c.halfOpenLimit} dropped at the hard limit, ${c.cookies} cookies; ms per family: ${JSON.stringify(f.ms)}` +
+    (before && after ? `; XS: ${after.garbageCollections - before.garbageCollections} collections, heap ${after.slotsUsed} B slots, ${after.chunksUsed} B chunks` : ''));
+  ok(f.input >= PER_RUN, `${f.input} inputs`);
+  // the run reached what it is meant to: every family, processed requests, the half-open bounds
+  ok(c.a > 0 && c.b > 0 && c.r > 0 && c.c > 0, 'every family fed');
+  ok(c.answered > c.b / 2, `${c.answered} of ${c.b} forged requests were processed and answered`);
+  ok(c.halfOpenMax > 0 && c.cookies > 0 && c.halfOpenLimit > 0, 'half-open SAs made, cookies sent, the hard limit reached');
+  ok(c.legit < f.input / 500, `${c.legit} legitimate state changes: the templates' defects should mostly survive mutation`);
+}
+
+for (const [key, label, options] of RUNS) {
+  test(`ike engine fuzz (${label}): ${PER_RUN} malformed, truncated and authenticated-but-malformed inputs to both sides leave the established SAs as they were`, async () => {
+    const memory = engine === 'xs' ? (await import('../../hosts/moddable/memory.js')).xsMemory : null;
+    fuzz(label, Number.isFinite(envSeed) ? envSeed : SEEDS[key], options, memory);
   });
 }

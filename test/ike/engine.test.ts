@@ -323,3 +323,15 @@ test('ike engine: a Delete or a REKEY_SA for AH naming the ESP CHILD SA\'s SPI t
   equal(established(p.b)[0].children.length, 0);
   equal(saCount(p.b), 0);
 });
+
+test('ike engine: twenty CHILD rekeys with traffic each way: every one installs, old SAs are let go (no key slots kept for replaced SAs)', () => {
+  // AES-CBC + HMAC ESP: two native keys per SA; on XS 32 PSA key slots in all, so a gateway
+  // that kept replaced SAs (it cached each outbound SA's remote address in a Map) ran out of
+  // them after a few rekeys and the next CHILD SA could not be installed
+  const p = new Pair(host.make(), connectionDoc('a', { proposals: ['aes128-sha256-x25519'], esp: ['aes128-sha256'] }), connectionDoc('b', { proposals: ['aes128-sha256-x25519'], esp: ['aes128-sha256'] }));
+  up(p);
+  for (let i = 0; i < 20; i++) {
+    p.bothWays(30 + i);
+    rekeyFromA(p, 60 + i);
+  }
+});
