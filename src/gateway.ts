@@ -87,8 +87,12 @@ export class Gateway {
   #keys: PfKeyEngine;
   readonly #packet: Packet = { buffer: this.outboundBuffer, offset: 0, length: 0 };
   readonly #inbound: Packet = { buffer: this.outboundBuffer, offset: 0, length: 0 };
-  /** remote addresses of outbound SAs, as text for the host, made once per SA */
-  readonly #remote = new Map<EspSa, string>();
+  /**
+   * remote addresses of outbound SAs, as text for the host, made once per SA; weak, so that an
+   * SA deleted or replaced by a rekey goes (a Map kept every SA that ever sent, and with it its
+   * keys: on XS its native key slots, of which PSA has 32)
+   */
+  #remote = new WeakMap<EspSa, string>();
   readonly #pathMtu: number;
   readonly #tunnelAddress: Uint8Array;
   /** SAs whose path MTU an ICMP message lowered, and when */
@@ -111,7 +115,7 @@ export class Gateway {
   reconfigure(spd: Spd, keys: PfKeyEngine): void {
     this.#spd = spd;
     this.#keys = keys;
-    this.#remote.clear();
+    this.#remote = new WeakMap();
     this.#lowered.clear();
     this.acquires.length = 0;
   }

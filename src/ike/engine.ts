@@ -163,8 +163,8 @@ export class IkeEngine {
     const now = this.#options.now();
     if (bytes.length < IKE_HEADER_LENGTH || bytes[17] >> 4 !== 2) {
       this.counters.malformed++;
-      // §2.5: an IKE_SA_INIT request of a higher major version learns which one we speak
-      if (bytes.length >= IKE_HEADER_LENGTH && bytes[17] >> 4 > 2 && bytes[18] === ExchangeType.IKE_SA_INIT && (bytes[19] & 0x20) === 0) {
+      // §2.5: a new IKE_SA_INIT request (no responder SPI) of a higher major version learns which one we speak
+      if (bytes.length >= IKE_HEADER_LENGTH && bytes[17] >> 4 > 2 && bytes[18] === ExchangeType.IKE_SA_INIT && (bytes[19] & 0x20) === 0 && isZero(bytes.subarray(8, 16))) {
         this.#answerInit(bytes.subarray(0, 8), NotifyType.INVALID_MAJOR_VERSION, new Uint8Array(0), remote, localPort);
       }
       return;

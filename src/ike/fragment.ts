@@ -20,8 +20,8 @@
 import type { Crypto } from '../crypto/provider.js';
 import type { IkeAlgorithms } from './keymat.js';
 import { encodeMessage, encodePayloadChain, IKE_HEADER_LENGTH, PAYLOAD_HEADER_LENGTH, parseMessage, parsePayloadChain, type MessageHeader, type ParsedHeader } from './message.js';
-import { PayloadType, wireType, type Payload } from './payloads.js';
-import { skCipher, type SkKeys } from './protect.js';
+import { NotifyType, PayloadType, wireType, type Payload } from './payloads.js';
+import { skCipher, type AuthenticError, type SkKeys } from './protect.js';
 
 /** §2.5: the SKF payload's fixed fields after the generic header */
 const SKF_FIXED = 4;
@@ -80,14 +80,15 @@ export function fragmentMessage(
 export type ReassemblyResult =
   | { kind: 'incomplete' }
   | { kind: 'complete'; header: ParsedHeader; payloads: Payload[] }
-  | { kind: 'drop'; reason: string };
+  /** `authentic`: every fragment authenticated but the reassembled payloads do not parse (see protect.ts UnprotectResult) */
+  | { kind: 'drop'; reason: string; authentic?: AuthenticError };
 
 export interface ReassemblerOptions {
   /** most fragments a message may have (Total Fragments above it is dropped); default 64 */
   maxFragments?: number;
   /** most decrypted bytes kept for one message; default 65536 */
   maxBytes?: number;
-  /** most messages in reassembly at once; default 1 (one per direction and Reassembler) */
+  /** most messages in reassembly at once; default 1 (a request and a response with the same Message ID are two) */
   maxMessages?: number;
   /** milliseconds after a message's first kept fragment when its partial state is dropped; default 30000 */
   timeoutMs?: number;
@@ -105,7 +106,7 @@ interface Partial {
 
 /**
  * Reassembles fragmented messages of one IKE SA and direction (RFC 7383 §2.6), keyed by
- * Message ID. `keys` are the peer's (skKeys with the peer's I flag). `now` is a time in
+ * Message ID and R flag. `keys` are the peer's (skKeys with the peer's I flag). `now` is a time in
  * milliseconds, passed in so that the caller owns the clock.
  */
 export class Reassembler {
@@ -155,7 +156,10 @@ export class Reassembler {
     if (parsed.payloads.length !== 1 || !skf || skf.type !== PayloadType.SKF) return { kind: 'drop', reason: 'not a lone SKF payload' };
     const { fragmentNumber: number, totalFragments: total } = skf;
     if (total > this.#maxFragments) return { kind: 'drop', reason: `Total Fragments ${total} above ${this.#maxFragments}` };
-    const id = parsed.header.messageId;
+    // RFC 7296 §2.2: the peer's requests and its responses to ours number their Message IDs
+    // apart, so request m and response m are two messages: fragments are kept by both the
+    // Message ID and the R flag (strongSwan keeps one reassembly per direction)
+    const id = parsed.header.messageId * 2 + (parsed.header.response ? 1 : 0);
     let partial = this.#partials.get(id);
     // §2.6.1: a lower Total Fragments than kept is stale (the sender has re-fragmented smaller): drop it
     if (partial && total < partial.total) return { kind: 'drop', reason: `Total Fragments ${total} below ${partial.total} of this message` };
@@ -203,7 +207,9 @@ export class Reassembler {
       at += p!.length;
     }
     const chain = parsePayloadChain(inner, 0, inner.length, partial.firstPayload);
-    if (!chain.ok) return { kind: 'drop', reason: `inner payloads: ${chain.error.reason}` };
+    if (!chain.ok) {
+      return { kind: 'drop', reason: `inner payloads: ${chain.error.reason}`, authentic: { header: partial.header!, notify: chain.error.notify ?? { type: NotifyType.INVALID_SYNTAX, data: new Uint8Array(0) } } };
+    }
     return { kind: 'complete', header: partial.header!, payloads: chain.payloads };
   }
 }

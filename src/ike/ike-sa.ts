@@ -12,7 +12,8 @@
  * both sides support it and a message would not fit (RFC 7383).
  *
  * Nothing here throws at the engine: a message that does not authenticate or parse is a
- * counted drop; a task failure deletes the IKE SA.
+ * counted drop (a request that authenticates but does not parse is also answered with its
+ * error, §2.21.3); a task failure deletes the IKE SA.
  */
 import type { ChildConfig, ConnectionConfig, IkeConfig } from '../config/ike-config.js';
 import type { Identity } from '../config/identity.js';
@@ -29,9 +30,9 @@ import type { KeyLog } from './keylog.js';
 import type { IkeAlgorithms, IkeKeys } from './keymat.js';
 import { encodeMessage, ExchangeType, parseMessage, type MessageHeader } from './message.js';
 import { NotifyType, PayloadType } from './payloads.js';
-import { protectMessage, skKeys, unprotectMessage } from './protect.js';
+import { protectMessage, skKeys, unprotectMessage, type AuthenticError } from './protect.js';
 import type { TsRange } from './select.js';
-import { InboundMessage, OutboundMessage, type Task, type TaskStatus } from './tasks/task.js';
+import { InboundMessage, notifyName, OutboundMessage, type Task, type TaskStatus } from './tasks/task.js';
 import type { WireProposal } from './types.js';
 import { hex32 } from './tasks/common.js';
 import { ChildDeleteInitiator } from './tasks/child-delete.js';
@@ -294,7 +295,8 @@ export class IkeSa {
       const r = this.#reassemblerFor().add(bytes, now);
       if (r.kind === 'incomplete') return;
       if (r.kind === 'drop') {
-        this.#drop(`fragment: ${r.reason}`);
+        if (r.authentic) this.#malformed(r.authentic, `fragmented message: ${r.reason}`, now);
+        else this.#drop(`fragment: ${r.reason}`);
         return;
       }
       this.log('enc', LogLevel.CONTROL, `reassembled ${exchangeName(r.header.exchangeType)} ${r.header.response ? 'response' : 'request'} ${r.header.messageId} from ${last.totalFragments} fragments (RFC 7383)`);
@@ -302,7 +304,7 @@ export class IkeSa {
     } else {
       const r = unprotectMessage(this.context.crypto, this.algorithms, skKeys(this.keys, !this.initiator), bytes);
       if (!r.ok) {
-        if (r.notify && !h.response) this.#refuseRequest(h.exchangeType, h.messageId, r.notify, r.reason);
+        if (r.authentic) this.#malformed(r.authentic, r.reason, now);
         else this.#drop(r.reason);
         return;
       }
@@ -311,31 +313,36 @@ export class IkeSa {
     this.#authentic(message, remote, localPort, now);
   }
 
-  /**
-   * An authentic request whose payloads we cannot read (RFC 7296 §2.5: an unknown critical
-   * payload; §2.21: a syntax error) is answered with just the notification, in its place in
-   * the window, and changes nothing else.
-   */
-  #refuseRequest(exchange: number, messageId: number, notify: { type: number; data: Uint8Array }, reason: string): void {
-    const verdict = this.#responses.request(messageId);
-    if (verdict.kind === 'retransmit') {
-      this.#transmit(verdict.bytes);
-      return;
-    }
-    if (verdict.kind === 'drop') {
-      this.#drop(`request ${messageId}: ${verdict.reason}`);
-      return;
-    }
-    this.counters.dropped++;
-    this.log('enc', LogLevel.CONTROL, `request ${messageId} refused: ${reason}`);
-    this.respond(exchange, messageId, new OutboundMessage(exchange, true).notify(notify.type, notify.data));
-  }
-
   #reassemblerFor(): Reassembler {
     if (!this.#reassembler) {
       this.#reassembler = new Reassembler(this.context.crypto, this.algorithms!, skKeys(this.keys!, !this.initiator), { maxMessages: 2 });
     }
     return this.#reassembler;
+  }
+
+  /**
+   * RFC 7296 §2.21.3: "after the IKE SA is authenticated, all requests having errors MUST
+   * result in a response notifying about the error". A request that authenticated but whose
+   * payloads do not parse is answered with INVALID_SYNTAX (or UNSUPPORTED_CRITICAL_PAYLOAD
+   * with the payload type, §3.2) as the response to its Message ID, kept in the window like
+   * any response (its retransmissions get it again, and the peer's next request is taken, as
+   * strongSwan does); dropping it would leave the peer retransmitting until it gives the IKE SA
+   * up. Only a new Message ID is answered (§2.21: not for a forged or stale one); an
+   * authenticated response that does not parse is dropped (responses are never answered).
+   */
+  #malformed(error: AuthenticError, reason: string, now: number): void {
+    const h = error.header;
+    this.#drop(reason);
+    if (h.response || h.exchangeType === ExchangeType.IKE_SA_INIT) return;
+    const verdict = this.#responses.request(h.messageId);
+    if (verdict.kind === 'retransmit') {
+      this.#transmit(verdict.bytes);
+      return;
+    }
+    if (verdict.kind === 'drop') return;
+    this.lastInbound = now;
+    this.log('ike', LogLevel.CONTROL, `${exchangeName(h.exchangeType)} request ${h.messageId} is malformed: answering ${notifyName(error.notify.type)}`);
+    this.respond(h.exchangeType, h.messageId, new OutboundMessage(h.exchangeType, true).notify(error.notify.type, error.notify.data));
   }
 
   #drop(reason: string): void {

@@ -29,7 +29,7 @@ import type { Algorithm, Primitive } from '../crypto/registry.js';
 import { keyLengths, type EspKeys } from '../esp/transform.js';
 import type { IkeAlgorithms, IkeKeys } from './keymat.js';
 import { encodeMessage, encodePayloadChain, IKE_HEADER_LENGTH, PAYLOAD_HEADER_LENGTH, parseMessage, parsePayloadChain, type MessageHeader, type ParsedHeader } from './message.js';
-import { PayloadType, wireType, type Payload } from './payloads.js';
+import { NotifyType, PayloadType, wireType, type Payload } from './payloads.js';
 
 /**
  * One direction's keys: SK_ei + SK_ai for what the original initiator sends, SK_er + SK_ar
@@ -55,12 +55,19 @@ export type UnprotectResult =
     ok: false;
     reason: string;
     /**
-     * set when the message authenticated but its inner payloads do not parse: the notify RFC
-     * 7296 has for it (UNSUPPORTED_CRITICAL_PAYLOAD §2.5, INVALID_SYNTAX §2.21), which a
-     * responder sends back to an authentic request
+     * Set when the message authenticated but what it carries is malformed (Pad Length, the
+     * inner payload chain): its header and the notification for the answer (INVALID_SYNTAX,
+     * or UNSUPPORTED_CRITICAL_PAYLOAD with the payload type, §3.2). RFC 7296 §2.21.3: after
+     * the IKE SA is authenticated, a request with an error gets a response notifying it.
      */
-    notify?: { type: number; data: Uint8Array };
+    authentic?: AuthenticError;
   };
+
+/** An authenticated message that does not decode (see UnprotectResult). */
+export interface AuthenticError {
+  header: ParsedHeader;
+  notify: { type: number; data: Uint8Array };
+}
 
 type AeadPrimitive = Extract<Primitive, { kind: 'aead' }>;
 type CipherPrimitive = Extract<Primitive, { kind: 'cipher' }>;
@@ -232,8 +239,10 @@ export function unprotectMessage(crypto: Crypto, algorithms: IkeAlgorithms, keys
     return { ok: false, reason: cipher.blockSize === 1 ? 'SK payload does not authenticate (AEAD tag)' : 'SK payload does not authenticate (ICV)' };
   }
   const padLength = buffer[plainAt + cipherLength - 1];
-  if (padLength > cipherLength - 1) return { ok: false, reason: `Pad Length ${padLength} beyond ${cipherLength - 1} bytes of plaintext` };
+  if (padLength > cipherLength - 1) {
+    return { ok: false, reason: `Pad Length ${padLength} beyond ${cipherLength - 1} bytes of plaintext`, authentic: { header: parsed.header, notify: { type: NotifyType.INVALID_SYNTAX, data: new Uint8Array(0) } } };
+  }
   const chain = parsePayloadChain(buffer, plainAt, plainAt + cipherLength - 1 - padLength, sk.firstPayload);
-  if (!chain.ok) return { ok: false, reason: `inner payloads: ${chain.error.reason}`, notify: chain.error.notify };
+  if (!chain.ok) return { ok: false, reason: `inner payloads: ${chain.error.reason}`, authentic: { header: parsed.header, notify: chain.error.notify ?? { type: NotifyType.INVALID_SYNTAX, data: new Uint8Array(0) } } };
   return { ok: true, header: parsed.header, payloads: chain.payloads, plain: payloads.slice(0, -1) };
 }

@@ -6,7 +6,11 @@
  * deletes, DPD, INITIAL_CONTACT and authentication failure. strongSwan interop is in
  * test/interop; this suite checks our two roles against each other and every state change.
  */
-import { deepEqual, ok, equal, notEqual } from '../assert.js';
+import { type Payload } from '../../src/ike/payloads.js';
+import { spiBytes, tsPayload, wireProposals } from '../../src/ike/tasks/common.js';
+import type { InboundMessage } from '../../src/ike/tasks/task.js';
+import { ProtocolId } from '../../src/ike/types.js';
+import { bytesEqual, deepEqual, ok, equal, notEqual } from '../assert.js';
 import { providerSlots } from '../engine.js';
 import { test } from '../harness.js';
 import { connectionDoc, established, Pair, A, send, type Side } from './ike-pair.js';
@@ -419,4 +423,107 @@ test('ike engine: two peers on one responder connection (%any) each get their ow
   const spis = new Set(p.b.spd.entries('out').map((e) => e.spi));
   equal(spis.size, 2, 'each peer\'s entry sends on its own SA');
   p.bothWays(70); // the first device's tunnel still works
+});
+
+/**
+ * A request from A's established IKE SA with these payloads, as a peer with a bug (or anyone
+ * holding its keys) would send it: sealed with A's keys and A's next Message ID. B's answer.
+ */
+function requestFromA(p: Pair, exchange: number, payloads: Payload[]): InboundMessage | undefined {
+  const got: { answer?: InboundMessage } = {};
+  established(p.a)[0].queue([{
+    name: 'test request', exchange,
+    build: (out) => (out.add(...payloads), 'done'),
+    process: (m) => ((got.answer = m), 'done'),
+  }], p.clock.now);
+  p.run();
+  return got.answer;
+}
+
+/** A's CHILD SA is rekeyed by A, and traffic passes: both Message ID windows are where they should be. */
+function rekeyFromA(p: Pair, tag: number): void {
+  const child = established(p.a)[0].children[0];
+  const before = child.installed.spiIn;
+  child.rekeyAt = p.clock.now;
+  p.advance(3000, 500);
+  notEqual(established(p.a)[0].children[0].installed.spiIn, before, `rekeyed:\n${p.logs()}`);
+  equal(saCount(p.a), 2, p.logs());
+  equal(saCount(p.b), 2, p.logs());
+  p.bothWays(tag);
+}
+
+for (const fragmentSize of [1280, 200]) {
+  test(`ike engine: an authenticated request whose payloads do not parse is answered with INVALID_SYNTAX, one with an unknown critical payload with UNSUPPORTED_CRITICAL_PAYLOAD, and the exchanges after them go on (RFC 7296 §2.21.3, §3.2)${fragmentSize < 1280 ? ', fragmented (RFC 7383)' : ''}`, () => {
+    const p = new Pair(host.make(), connectionDoc('a'), connectionDoc('b'), { fragmentSize });
+    up(p);
+    // a Delete whose Num of SPIs says one more than it carries (§3.11); big enough to be fragmented at 200
+    const spis = new Uint8Array(4 + 4 * 60);
+    spis.set([ProtocolId.ESP, 4, 0, 61]);
+    const badDelete: Payload = { type: PayloadType.NONE, payloadType: PayloadType.DELETE, critical: false, data: spis };
+    let answer = requestFromA(p, ExchangeType.INFORMATIONAL, [badDelete]);
+    ok(answer, `B answered:\n${p.logs()}`);
+    equal(answer.payloads.length, 1);
+    equal(answer.error()?.notifyType, NotifyType.INVALID_SYNTAX);
+    // §3.2: the answer names the payload type
+    answer = requestFromA(p, ExchangeType.CREATE_CHILD_SA, [{ type: PayloadType.NONCE, nonce: new Uint8Array(32) }, { type: PayloadType.NONE, payloadType: 200, critical: true, data: Uint8Array.of(1, 2, 3) }]);
+    equal(answer?.error()?.notifyType, NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD, p.logs());
+    bytesEqual(answer!.error()!.data, Uint8Array.of(200));
+    // a repeated request gets the kept answer, exactly (§2.1)
+    established(p.a)[0].queue([{ name: 'test request', exchange: ExchangeType.INFORMATIONAL, build: (out) => (out.add(badDelete), 'done'), process: () => 'done' }], p.clock.now);
+    const request = p.a.outbox.splice(0);
+    for (const d of request) p.b.engine.receive(d.bytes, d.from, d.to.port);
+    const first = p.b.outbox.map((d) => d.bytes);
+    for (const d of request) p.b.engine.receive(d.bytes, d.from, d.to.port);
+    const again = p.b.outbox.splice(first.length).map((d) => d.bytes);
+    equal(again.length, first.length, 'the answer sent again');
+    again.forEach((d, i) => bytesEqual(d, first[i]));
+    p.run();
+    equal(established(p.b)[0].children.length, 1, 'nothing deleted');
+    equal(p.a.engine.counters.internalErrors + p.b.engine.counters.internalErrors, 0);
+    rekeyFromA(p, 20);
+  });
+}
+
+test('ike engine: a Delete or a REKEY_SA for AH naming the ESP CHILD SA\'s SPI touches nothing; the Delete for ESP deletes it (RFC 7296 §3.10, §3.11)', () => {
+  const p = new Pair(host.make(), connectionDoc('a'), connectionDoc('b'));
+  up(p);
+  const child = established(p.a)[0].children[0];
+  // the peer names its inbound SPI: B's outbound
+  const spi = spiBytes(child.installed.spiIn);
+  const answer = requestFromA(p, ExchangeType.INFORMATIONAL, [{ type: PayloadType.DELETE, protocol: ProtocolId.AH, spiSize: 4, spis: [spi] }]);
+  ok(answer, p.logs());
+  equal(answer.all(PayloadType.DELETE).length, 0, 'nothing deleted in the answer');
+  equal(established(p.b)[0].children.length, 1, p.logs());
+  equal(saCount(p.b), 2);
+  p.bothWays(21);
+  const rekey = requestFromA(p, ExchangeType.CREATE_CHILD_SA, [
+    { type: PayloadType.NOTIFY, protocol: ProtocolId.AH, spi, notifyType: NotifyType.REKEY_SA, data: new Uint8Array(0) },
+    { type: PayloadType.SA, proposals: wireProposals(child.config.esp_proposals, ProtocolId.ESP, spiBytes(0x0c0ffee0)) },
+    { type: PayloadType.NONCE, nonce: new Uint8Array(32).fill(7) },
+    tsPayload(PayloadType.TSi, child.tsLocal),
+    tsPayload(PayloadType.TSr, child.tsRemote),
+  ]);
+  equal(rekey?.error()?.notifyType, NotifyType.CHILD_SA_NOT_FOUND, p.logs());
+  equal(established(p.b)[0].children.length, 1);
+  equal(established(p.b)[0].children[0].state, 'installed');
+  equal(saCount(p.b), 2);
+  rekeyFromA(p, 22);
+  // the same Delete for ESP names the SA: B deletes it and answers with its own SPI
+  const ours = spiBytes(established(p.a)[0].children[0].installed.spiIn);
+  const deleted = requestFromA(p, ExchangeType.INFORMATIONAL, [{ type: PayloadType.DELETE, protocol: ProtocolId.ESP, spiSize: 4, spis: [ours] }]);
+  equal(deleted?.all(PayloadType.DELETE).length, 1, p.logs());
+  equal(established(p.b)[0].children.length, 0);
+  equal(saCount(p.b), 0);
+});
+
+test('ike engine: twenty CHILD rekeys with traffic each way: every one installs, old SAs are let go (no key slots kept for replaced SAs)', () => {
+  // AES-CBC + HMAC ESP: two native keys per SA; on XS 32 PSA key slots in all, so a gateway
+  // that kept replaced SAs (it cached each outbound SA's remote address in a Map) ran out of
+  // them after a few rekeys and the next CHILD SA could not be installed
+  const p = new Pair(host.make(), connectionDoc('a', { proposals: ['aes128-sha256-x25519'], esp: ['aes128-sha256'] }), connectionDoc('b', { proposals: ['aes128-sha256-x25519'], esp: ['aes128-sha256'] }));
+  up(p);
+  for (let i = 0; i < 20; i++) {
+    p.bothWays(30 + i);
+    rekeyFromA(p, 60 + i);
+  }
 });

@@ -167,3 +167,45 @@ for (const slot of providerSlots) {
     });
   }
 }
+
+test('SKF: a request and a response with the same Message ID are two messages, reassembled apart (RFC 7296 §2.2, RFC 7383 §2.6)', () => {
+  const crypto = providerSlots[1].make();
+  const { algorithms, keys } = setup(crypto, SUITES[0]);
+  // the peer's request 1 and its response to our request 1, each in three fragments, interleaved
+  const request = fragmentMessage(crypto, algorithms, keys, HEADER, inner(), 1200);
+  const answer: Payload[] = [{ type: PayloadType.IDr, idType: 2, data: new Uint8Array(2500).fill(0x72) }];
+  const response = fragmentMessage(crypto, algorithms, keys, { ...HEADER, response: true }, answer, 1200);
+  equal(request.length, 3);
+  equal(response.length, 3);
+  const r = new Reassembler(crypto, algorithms, keys, { maxMessages: 2 });
+  const results = feed(r, [request[0], response[1], response[0], request[1], response[2], request[2]]);
+  equal(results[4].kind, 'complete', 'the response completes with its own fragments');
+  if (results[4].kind === 'complete') {
+    equal(results[4].header.response, true);
+    bytesEqual(encodePayloadChain(results[4].payloads), encodePayloadChain(answer));
+  }
+  checkComplete(results[5], 'the request completes with its own fragments');
+  equal(r.pending, 0);
+});
+
+test('SKF: authentic fragments whose reassembled payloads do not parse are a drop that says so, with the header and INVALID_SYNTAX (RFC 7296 §2.21.3)', () => {
+  const crypto = providerSlots[1].make();
+  const { algorithms, keys } = setup(crypto, SUITES[1]);
+  // a Delete whose count disagrees with its SPIs (§3.11), big enough to need fragments
+  const body = new Uint8Array(4 + 4 * 300);
+  body.set([3, 4, 0x01, 0x2d]);
+  const fragments = fragmentMessage(crypto, algorithms, keys, { ...HEADER, exchangeType: ExchangeType.INFORMATIONAL }, [{ type: PayloadType.NONE, payloadType: PayloadType.DELETE, critical: false, data: body }], 576);
+  ok(fragments.length > 1);
+  const results = feed(new Reassembler(crypto, algorithms, keys), fragments);
+  const last = results[results.length - 1];
+  ok(last.kind === 'drop' && last.authentic !== undefined, `authentic drop: ${JSON.stringify(last)}`);
+  equal(last.authentic.header.exchangeType, ExchangeType.INFORMATIONAL);
+  equal(last.authentic.header.messageId, HEADER.messageId);
+  equal(last.authentic.notify.type, 7, 'INVALID_SYNTAX');
+  // fragments that do not authenticate never say authentic
+  const forged = fragments[0].slice();
+  forged[forged.length - 1] ^= 1;
+  const r = new Reassembler(crypto, algorithms, keys);
+  const f = r.add(forged, 0);
+  ok(f.kind === 'drop' && f.authentic === undefined);
+});

@@ -224,6 +224,24 @@ forEachProvider('SK payload: authenticated but malformed plaintext (Pad Length, 
   chain[28] = PayloadType.NONCE;
   reMac(crypto, algorithms, keys, chain);
   ok(/inner payloads/.test(refused(crypto, algorithms, keys, chain, 'inner chain')));
+  // each says it authenticated: the header, and the notification for the answer (RFC 7296 §2.21.3)
+  for (const [m, what] of [[pad, 'Pad Length'], [chain, 'inner chain']] as const) {
+    const r = open(crypto, algorithms, keys, m, what);
+    ok(!r.ok && r.authentic !== undefined, `${what}: authentic`);
+    equal(r.authentic.header.messageId, HEADER.messageId);
+    equal(r.authentic.header.exchangeType, HEADER.exchangeType);
+    equal(r.authentic.notify.type, NotifyType.INVALID_SYNTAX, what);
+  }
+  // §3.2: an unknown critical payload inside is answered with its type
+  const critical = protectMessage(crypto, algorithms, keys, HEADER, [{ type: PayloadType.NONE, payloadType: 211, critical: true, data: new Uint8Array(3) }]);
+  const r = open(crypto, algorithms, keys, critical, 'critical');
+  ok(!r.ok && r.authentic?.notify.type === NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD, 'UNSUPPORTED_CRITICAL_PAYLOAD');
+  bytesEqual(r.authentic.notify.data, Uint8Array.of(211));
+  // what does not authenticate never says so
+  const forged = chain.slice();
+  forged[forged.length - 1] ^= 1;
+  const f = open(crypto, algorithms, keys, forged, 'forged');
+  ok(!f.ok && f.authentic === undefined, 'a forged message is not authentic');
 });
 
 forEachProvider('SK payload: a message without one, or with bytes after it, is refused', (crypto) => {

@@ -319,7 +319,9 @@ export class ChildCreateResponder implements Task {
     const rekeyNotify = message.notify(NotifyType.REKEY_SA);
     let rekeyed: ChildSa | undefined;
     if (rekeyNotify) {
+      // §1.3.3, §3.10: the SA to rekey is the one of the notify's protocol with that SPI (our outbound)
       rekeyed = sa.childBySpi(spiNumber(rekeyNotify.spi), 'out');
+      if (rekeyed && rekeyed.proposal.protocol !== rekeyNotify.protocol) rekeyed = undefined;
       if (!rekeyed) return this.#refuse(NotifyType.CHILD_SA_NOT_FOUND, `rekey of an unknown CHILD_SA ${Array.from(rekeyNotify.spi, (b) => b.toString(16).padStart(2, '0')).join('')}`, undefined, rekeyNotify.spi);
       configs = [rekeyed.config];
     }

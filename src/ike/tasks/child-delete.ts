@@ -50,10 +50,11 @@ export class ChildDeleteResponder implements Task {
     for (const d of message.all(PayloadType.DELETE)) {
       if (d.protocol !== ProtocolId.ESP && d.protocol !== ProtocolId.AH) continue;
       for (const spi of d.spis) {
-        // the peer names its inbound SPI: our outbound one
+        // the peer names its inbound SPI: our outbound one; §3.11: an SA is named by protocol
+        // and SPI, so an AH Delete does not name the ESP SA that has the same SPI value
         const child = sa.childBySpi(spiNumber(spi), 'out');
-        if (!child) {
-          sa.log('chd', LogLevel.CONTROL, `DELETE for unknown CHILD_SA ${hex32(spiNumber(spi))} ignored`);
+        if (!child || child.proposal.protocol !== d.protocol) {
+          sa.log('chd', LogLevel.CONTROL, `DELETE for unknown ${d.protocol === ProtocolId.AH ? 'AH' : 'ESP'} CHILD_SA ${hex32(spiNumber(spi))} ignored`);
           continue;
         }
         sa.log('chd', LogLevel.CONTROL, `received DELETE for CHILD_SA ${child.config.name} ${hex32(child.installed.spiOut)}`);
