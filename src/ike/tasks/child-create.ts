@@ -180,6 +180,9 @@ export class ChildCreateInitiator implements Task {
   process(message: InboundMessage): TaskStatus {
     const sa = this.sa;
     const inIkeAuth = this.exchange === ExchangeType.IKE_AUTH;
+    // the private value is used once: let it go (XS keeps the latest task of each kind reachable, and a KeyExchange holds one of the 32 PSA key slots)
+    const exchange = this.#ke;
+    this.#ke = null;
     if (sa.state !== 'established' && sa.state !== 'rekeyed') return 'done'; // IKE_AUTH failed: nothing to install
     const rekey = this.options.rekey;
     const error = message.error();
@@ -223,7 +226,7 @@ export class ChildCreateInitiator implements Task {
         const ke = message.get(PayloadType.KE);
         if (!ke || ke.group !== group) return this.#refused('no KE payload of the chosen group');
         try {
-          sharedSecret = this.#ke!.computeSecret(ke.data);
+          sharedSecret = exchange!.computeSecret(ke.data);
         } catch (e) {
           return this.#refused(`the peer's KE value: ${(e as Error).message}`);
         }
@@ -292,7 +295,8 @@ export class ChildCreateResponder implements Task {
   #answer: WireProposal | null = null;
   #config: ChildConfig | null = null;
   #nr: Uint8Array | null = null;
-  #ke: KeyExchange | null = null;
+  /** our KE payload's group and public value (the KeyExchange itself is let go once used) */
+  #kePublic: { group: number; data: Uint8Array } | null = null;
   #spiIn = 0;
   #tsi: TsRange[] = [];
   #tsr: TsRange[] = [];
@@ -362,9 +366,11 @@ export class ChildCreateResponder implements Task {
         return this.#refuse(NotifyType.INVALID_SYNTAX, group.reason);
       }
       if (group.group) {
-        this.#ke = sa.context.crypto.keyExchange(group.group);
+        // the private value is used once: let it go (XS keeps the latest task of each kind reachable, and a KeyExchange holds one of the 32 PSA key slots)
+        const exchange = sa.context.crypto.keyExchange(group.group);
+        this.#kePublic = { group: exchange.group, data: exchange.publicKey };
         try {
-          sharedSecret = this.#ke.computeSecret(ke!.data);
+          sharedSecret = exchange.computeSecret(ke!.data);
         } catch (e) {
           return this.#refuse(NotifyType.NO_PROPOSAL_CHOSEN, `the peer's KE value: ${(e as Error).message}`);
         }
@@ -408,7 +414,7 @@ export class ChildCreateResponder implements Task {
     out.add({ type: PayloadType.SA, proposals: [answer] });
     if (!this.inIkeAuth) {
       out.add({ type: PayloadType.NONCE, nonce: this.#nr! });
-      if (this.#ke) out.add({ type: PayloadType.KE, group: this.#ke.group, data: this.#ke.publicKey });
+      if (this.#kePublic) out.add({ type: PayloadType.KE, group: this.#kePublic.group, data: this.#kePublic.data });
     }
     out.add(tsPayload(PayloadType.TSi, this.#tsi), tsPayload(PayloadType.TSr, this.#tsr));
     return 'done';

@@ -138,9 +138,12 @@ export class IkeInitInitiator implements Task {
     const check = acceptsAnswer(sa.connection.proposals, answer, this.#group);
     if (!check.ok) return this.#fail(`the responder chose a proposal we did not offer: ${check.reasons.join('; ')}`);
     if (ke.group !== this.#group || check.keGroup !== this.#group) return this.#fail(`KE payload of group ${ke.group}; we sent ${this.#group}`);
+    const exchange = this.#ke!;
+    // the private value is used once: let it go (XS keeps the latest task of each kind reachable, and a KeyExchange holds one of the 32 PSA key slots)
+    this.#ke = null;
     let secret: Uint8Array;
     try {
-      secret = this.#ke!.computeSecret(ke.data);
+      secret = exchange.computeSecret(ke.data);
     } catch (e) {
       return this.#fail(`the responder's KE value: ${(e as Error).message}`);
     }
@@ -162,6 +165,7 @@ export class IkeInitInitiator implements Task {
   }
 
   #fail(reason: string): TaskStatus {
+    this.#ke = null;
     this.sa.log('ike', LogLevel.AUDIT, `IKE_SA_INIT failed: ${reason}`);
     return 'failed';
   }
@@ -178,7 +182,8 @@ export class IkeInitResponder implements Task {
   readonly exchange = ExchangeType.IKE_SA_INIT;
   #error: { type: number; data?: Uint8Array } | null = null;
   #answer: WireProposal | null = null;
-  #ke: KeyExchange | null = null;
+  /** our KE payload's group and public value (the KeyExchange itself is let go once used) */
+  #kePublic: { group: number; data: Uint8Array } | null = null;
   #nr: Uint8Array | null = null;
   #fragmentation = false;
 
@@ -209,10 +214,12 @@ export class IkeInitResponder implements Task {
       }
       return this.#refuse(NotifyType.INVALID_SYNTAX, group.reason);
     }
-    this.#ke = crypto.keyExchange(group.group!);
+    // the private value is used once: let it go (XS keeps the latest task of each kind reachable, and a KeyExchange holds one of the 32 PSA key slots)
+    const exchange = crypto.keyExchange(group.group!);
+    this.#kePublic = { group: exchange.group, data: exchange.publicKey };
     let secret: Uint8Array;
     try {
-      secret = this.#ke.computeSecret(ke.data);
+      secret = exchange.computeSecret(ke.data);
     } catch (e) {
       return this.#refuse(NotifyType.INVALID_SYNTAX, `the initiator's KE value: ${(e as Error).message}`);
     }
@@ -234,7 +241,7 @@ export class IkeInitResponder implements Task {
       return 'failed';
     }
     out.add({ type: PayloadType.SA, proposals: [this.#answer!] });
-    out.add({ type: PayloadType.KE, group: this.#ke!.group, data: this.#ke!.publicKey });
+    out.add({ type: PayloadType.KE, group: this.#kePublic!.group, data: this.#kePublic!.data });
     out.add({ type: PayloadType.NONCE, nonce: this.#nr! });
     addNatDetection(sa, out, sa.spiR);
     if (this.#fragmentation) {

@@ -76,6 +76,9 @@ export class IkeRekeyInitiator implements Task {
   process(message: InboundMessage): TaskStatus {
     const sa = this.sa;
     const now = this.now();
+    // the private value is used once: let it go (XS keeps the latest task of each kind reachable, and a KeyExchange holds one of the 32 PSA key slots)
+    const exchange = this.#ke;
+    this.#ke = null;
     const error = message.error();
     if (error) return this.#later(`refused by the peer: ${notifyName(error.notifyType)}`);
     const saPayload = message.get(PayloadType.SA);
@@ -88,7 +91,7 @@ export class IkeRekeyInitiator implements Task {
     if (!check.ok || ke.group !== sa.keGroup) return this.#later('the peer chose a proposal or group we did not offer');
     let sharedSecret: Uint8Array;
     try {
-      sharedSecret = this.#ke!.computeSecret(ke.data);
+      sharedSecret = exchange!.computeSecret(ke.data);
     } catch (e) {
       return this.#later(`the peer's KE value: ${(e as Error).message}`);
     }
@@ -129,7 +132,8 @@ export class IkeRekeyResponder implements Task {
   readonly exchange = ExchangeType.CREATE_CHILD_SA;
   #error: { type: number; data?: Uint8Array } | null = null;
   #answer: WireProposal | null = null;
-  #ke: KeyExchange | null = null;
+  /** our KE payload's group and public value (the KeyExchange itself is let go once used) */
+  #kePublic: { group: number; data: Uint8Array } | null = null;
   #nr: Uint8Array | null = null;
 
   constructor(readonly sa: IkeSa, readonly now: () => number) {}
@@ -151,10 +155,12 @@ export class IkeRekeyResponder implements Task {
         ? this.#refuse(NotifyType.INVALID_KE_PAYLOAD, `group ${ke.group}`, Uint8Array.of(group.group >> 8, group.group & 0xff))
         : this.#refuse(NotifyType.INVALID_SYNTAX, group.reason);
     }
-    this.#ke = sa.context.crypto.keyExchange(group.group!);
+    // the private value is used once: let it go (XS keeps the latest task of each kind reachable, and a KeyExchange holds one of the 32 PSA key slots)
+    const exchange = sa.context.crypto.keyExchange(group.group!);
+    this.#kePublic = { group: exchange.group, data: exchange.publicKey };
     let sharedSecret: Uint8Array;
     try {
-      sharedSecret = this.#ke.computeSecret(ke.data);
+      sharedSecret = exchange.computeSecret(ke.data);
     } catch (e) {
       return this.#refuse(NotifyType.NO_PROPOSAL_CHOSEN, `the peer's KE value: ${(e as Error).message}`);
     }
@@ -179,7 +185,7 @@ export class IkeRekeyResponder implements Task {
     }
     out.add({ type: PayloadType.SA, proposals: [this.#answer!] });
     out.add({ type: PayloadType.NONCE, nonce: this.#nr! });
-    out.add({ type: PayloadType.KE, group: this.#ke!.group, data: this.#ke!.publicKey });
+    out.add({ type: PayloadType.KE, group: this.#kePublic!.group, data: this.#kePublic!.data });
     return 'done';
   }
 
