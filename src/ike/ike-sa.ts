@@ -380,11 +380,18 @@ export class IkeSa {
   #authentic(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
     this.counters.received++;
     this.lastInbound = now;
-    // §2.23: a responder follows the peer's address and port on authenticated messages (NAT rebinding)
-    if (!this.initiator && (remote.address !== this.remote.address || remote.port !== this.remote.port) && this.keys) {
-      this.log('net', LogLevel.CONTROL, `peer moved from ${this.remote.address}:${this.remote.port} to ${remote.address}:${remote.port}`);
-      this.remote = { ...remote };
-      this.localPort = localPort;
+    // §2.23: a responder follows the peer to the address and port of authenticated messages
+    // when the peer is behind a NAT (its mapping may change); without one, only to another
+    // port of the same address (the peer floating to 4500), never to another address
+    const moved = remote.address !== this.remote.address || remote.port !== this.remote.port;
+    if (!this.initiator && moved && this.keys) {
+      if (remote.address === this.remote.address || this.natRemote) {
+        this.log('net', LogLevel.CONTROL, `peer moved from ${this.remote.address}:${this.remote.port} to ${remote.address}:${remote.port}`);
+        this.remote = { ...remote };
+        this.localPort = localPort;
+      } else {
+        this.log('net', LogLevel.CONTROL, `authentic message from ${remote.address}:${remote.port}, but no NAT was detected in front of the peer: its address stays ${this.remote.address}`);
+      }
     }
     if (message.header.response) this.#response(message, remote, localPort, now);
     else this.#request(message, now);

@@ -568,3 +568,19 @@ test('ike engine: once a pair that rekeyed with PFS is torn down, none of its ke
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => Timer.set(() => resolve(), 10));
   equal(finalized.count, made.count, 'every key exchange collected');
 });
+
+test('ike engine: the responder follows the peer to a new address only when a NAT was detected in front of it (RFC 7296 §2.23)', () => {
+  for (const encap of [false, true]) {
+    // encap: A fakes NAT detection (strongSwan's encap = yes), so B sees a NAT in front of A
+    const p = new Pair(host.make(), connectionDoc('a', { encap }), connectionDoc('b'));
+    up(p);
+    const b = established(p.b)[0];
+    const moved = { address: '192.0.2.99', port: 4500 };
+    // a liveness check from A, delivered as if it came from another address
+    established(p.a)[0].queue([{ name: 'probe', exchange: 37, build: () => 'done', process: () => 'done' }], p.clock.now);
+    const [d] = p.a.outbox.splice(0);
+    p.b.engine.receive(d.bytes, moved, d.to.port);
+    equal(b.remote.address, encap ? moved.address : A, `encap ${encap}:\n${p.logs()}`);
+    p.b.outbox.length = 0;
+  }
+});
