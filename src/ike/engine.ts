@@ -14,7 +14,7 @@
  * Initiator: `initiate(connection)` starts IKE_SA_INIT, then IKE_AUTH with each CHILD SA
  * of the connection (the first in IKE_AUTH, the others in CREATE_CHILD_SA).
  */
-import type { ChildConfig, ConnectionConfig, IkeConfig } from '../config/ike-config.js';
+import type { ConnectionConfig, IkeConfig } from '../config/ike-config.js';
 import { sameIdentity } from '../config/identity.js';
 import { toHex } from '../crypto/bytes.js';
 import type { Crypto } from '../crypto/provider.js';
@@ -551,11 +551,6 @@ export class IkeEngine {
   /** A summary of every IKE SA, for status output. */
   describe(): Record<string, unknown>[] {
     return this.sas.map((s) => s.describe());
-  }
-
-  /** The CHILD configuration by name, for acquires and tests. */
-  child(connectionName: string, childName: string): ChildConfig | undefined {
-    return this.#options.config.connections.find((c) => c.name === connectionName)?.children.find((c) => c.name === childName);
   }
 }
 

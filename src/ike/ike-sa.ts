@@ -522,11 +522,6 @@ export class IkeSa {
     this.counters.sent += datagrams.length;
   }
 
-  /** Sends a one-off message that is not kept (an error answer outside the windows). */
-  sendPlain(bytes: Uint8Array): void {
-    this.#transmit([bytes]);
-  }
-
   /* ------------------------------------------------------------------ timers */
 
   /** Retransmissions (§2.1), give-up (§2.4), keepalives, DPD, rekeys and lifetimes. */

@@ -20,6 +20,14 @@ import { protectMessage, skKeys, unprotectMessage } from '../../src/ike/protect.
 
 const host = providerSlots.find((s) => s.slot === 'host')!;
 
+/** Delivers what two sides of different pairs send each other until both are quiet. */
+function exchangeWith(x: Side, y: Side): void {
+  for (let i = 0; i < 10 && (x.outbox.length || y.outbox.length); i++) {
+    for (const d of x.outbox.splice(0)) y.engine.receive(d.bytes, d.from, d.to.port);
+    for (const d of y.outbox.splice(0)) x.engine.receive(d.bytes, d.from, d.to.port);
+  }
+}
+
 function up(p: Pair): void {
   p.a.engine.startAll();
   p.run();
@@ -191,10 +199,7 @@ test('ike engine: a restarted initiator reconnects and INITIAL_CONTACT clears it
   const again = new Pair(crypto, connectionDoc('a'), connectionDoc('b'));
   const a2 = again.a;
   a2.engine.startAll();
-  for (let i = 0; i < 10 && (a2.outbox.length || p.b.outbox.length); i++) {
-    for (const d of a2.outbox.splice(0)) p.b.engine.receive(d.bytes, d.from, d.to.port);
-    for (const d of p.b.outbox.splice(0)) a2.engine.receive(d.bytes, d.from, d.to.port);
-  }
+  exchangeWith(a2, p.b);
   equal(established(a2).length, 1, again.logs() + p.logs());
   equal(p.b.engine.sas.length, 1, `only the new IKE SA is left on B:\n${p.logs()}`);
   equal(saCount(p.b), 2, 'one CHILD SA in B\'s data path');
@@ -412,10 +417,7 @@ test('ike engine: two peers on one responder connection (%any) each get their ow
   const second = new Pair(p.crypto, doc, connectionDoc('b'), {}, {}, '192.0.2.7');
   const a2 = second.a;
   a2.engine.startAll();
-  for (let i = 0; i < 10 && (a2.outbox.length || p.b.outbox.length); i++) {
-    for (const d of a2.outbox.splice(0)) p.b.engine.receive(d.bytes, d.from, d.to.port);
-    for (const d of p.b.outbox.splice(0)) a2.engine.receive(d.bytes, d.from, d.to.port);
-  }
+  exchangeWith(a2, p.b);
   equal(established(a2).length, 1, second.logs() + p.logs());
   equal(established(p.b).length, 2, p.logs());
   const out = p.b.spd.entries('out').map((e) => e.name).sort();

@@ -326,7 +326,7 @@ export class ChildCreateResponder implements Task {
       // §1.3.3, §3.10: the SA to rekey is the one of the notify's protocol with that SPI (our outbound)
       rekeyed = sa.childBySpi(spiNumber(rekeyNotify.spi), 'out');
       if (rekeyed && rekeyed.proposal.protocol !== rekeyNotify.protocol) rekeyed = undefined;
-      if (!rekeyed) return this.#refuse(NotifyType.CHILD_SA_NOT_FOUND, `rekey of an unknown CHILD_SA ${Array.from(rekeyNotify.spi, (b) => b.toString(16).padStart(2, '0')).join('')}`, undefined, rekeyNotify.spi);
+      if (!rekeyed) return this.#refuse(NotifyType.CHILD_SA_NOT_FOUND, `rekey of an unknown CHILD_SA ${Array.from(rekeyNotify.spi, (b) => b.toString(16).padStart(2, '0')).join('')}`);
       configs = [rekeyed.config];
     }
     const offered = this.inIkeAuth ? stripKe(saPayload.proposals) : saPayload.proposals;
@@ -405,7 +405,7 @@ export class ChildCreateResponder implements Task {
 
   build(out: OutboundMessage): TaskStatus {
     if (this.#error) {
-      out.notify(this.#error.type, this.#error.data, this.#error.data === undefined ? 0 : 0);
+      out.notify(this.#error.type, this.#error.data);
       return 'done';
     }
     if (!this.#made) return 'done';
@@ -420,10 +420,9 @@ export class ChildCreateResponder implements Task {
     return 'done';
   }
 
-  #refuse(type: number, reason: string, data?: Uint8Array, spi?: Uint8Array): TaskStatus {
+  #refuse(type: number, reason: string, data?: Uint8Array): TaskStatus {
     this.sa.log('chd', LogLevel.AUDIT, `CHILD_SA request refused (${notifyName(type)}): ${reason}`);
     this.#error = { type, data };
-    void spi;
     return 'done';
   }
 }

@@ -45,11 +45,6 @@ export class OutboundMessage {
     this.payloads.push({ type: PayloadType.NOTIFY, protocol, spi, notifyType, data });
     return this;
   }
-
-  /** Whether an error notify (type below 16384, §3.10.1) is in the message already. */
-  hasError(): boolean {
-    return this.payloads.some((p) => p.type === PayloadType.NOTIFY && p.notifyType < 16384);
-  }
 }
 
 /** A received message, authenticated and decrypted: its header and payloads. */
