@@ -13,9 +13,15 @@
  *
  * The document is returned deeply frozen, as mc/config's is; checking its content is the
  * caller's (src/config/gateway-config.ts).
+ *
+ * A fleet's devices share one image and differ by a few provisioned values (keys "id", "psk",
+ * "gateway", "address" beside "config", written by `xs-ipsec provision` into the NVS
+ * partition): loadGatewayDocument applies them, and the board's proposal order, to the
+ * gateway document (src/config/device-values.ts says what each replaces).
  */
 import config from 'mc/config';
 import Preference from 'preference';
+import { applyDeviceValues, boardDefaults, gatewayDocument, PROVISIONED_KEYS, type DeviceValues } from '../../src/config/device-values.js';
 
 export const DEVICE_CONFIG_DOMAIN = 'xs-ipsec';
 export const DEVICE_CONFIG_KEY = 'config';
@@ -60,4 +66,38 @@ export function storeDeviceConfig(document: ConfigDocument): void {
 /** Back to the built-in document (mc/config). */
 export function clearDeviceConfig(): void {
   Preference.delete(DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY);
+}
+
+/** A provisioned value: a string, or undefined when none is provisioned; anything else is an error that names it. */
+function provisioned(key: string): string | undefined {
+  const v = Preference.get(DEVICE_CONFIG_DOMAIN, key);
+  if (v === undefined || typeof v === 'string') return v;
+  throw new TypeError(`Preference ${DEVICE_CONFIG_DOMAIN}/${key} holds ${v instanceof ArrayBuffer ? 'an ArrayBuffer' : `a ${typeof v}`}, not a string`);
+}
+
+/** The device's provisioned values and its board's defaults (what loadGatewayDocument applies). */
+export function deviceValues(localAddress?: string): DeviceValues {
+  const values: DeviceValues = { localAddress, board: boardDefaults(config) };
+  for (const key of PROVISIONED_KEYS) {
+    const v = provisioned(key);
+    if (v !== undefined) values[key] = v;
+  }
+  return values;
+}
+
+/** Where the gateway document comes from, for the log: never a provisioned value itself. */
+export function describeDeviceConfig(): string {
+  const stored = Preference.get(DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY) !== undefined;
+  const keys = PROVISIONED_KEYS.filter((k) => Preference.get(DEVICE_CONFIG_DOMAIN, k) !== undefined);
+  const board = boardDefaults(config)?.name;
+  return `${stored ? `${where}` : 'mc/config'}${keys.length ? `, provisioned ${keys.join(', ')}` : ''}${board ? `, board ${board}` : ''}`;
+}
+
+/**
+ * The gateway document this device runs: the provisioned document or mc/config's (its `ipsec`
+ * key when it has one), with the provisioned values and the board's defaults applied.
+ * `localAddress`: the address the network gave the device, for documents that list none.
+ */
+export function loadGatewayDocument(localAddress?: string): ConfigDocument {
+  return deepFreeze(applyDeviceValues(gatewayDocument(loadDeviceConfig() as Record<string, unknown>), deviceValues(localAddress)));
 }
