@@ -144,6 +144,23 @@ async function xsModules() {
       copyFileSync(file, to);
     }
   }
+  // Platform modules by name, as the manifests map them for the `lin` platform (manifest.json:
+  // "xs-ipsec/boot" -> hosts/lin/boot; examples/*/manifest.json: "sensor-uplink/sensor" ->
+  // the simulated sensor): one re-exporting module each, so that an application imports them
+  // by the same names in the simulator as on the device
+  for (const manifest of simulatorManifests()) {
+    const modules = JSON.parse(readFileSync(manifest, 'utf8')).platforms?.lin?.modules ?? {};
+    for (const [name, path] of Object.entries(modules)) {
+      if (name === '*' || typeof path !== 'string' || !path.startsWith('./')) continue;
+      const target = join(JS_OUT, relative(ROOT, join(dirname(manifest), path))) + '.js';
+      // only modules compiled from TypeScript; binding modules (.js beside their .c) are copied above
+      if (!existsSync(target)) continue;
+      const to = join(XS_MODULES, `${name}.js`);
+      mkdirSync(dirname(to), { recursive: true });
+      const from = relative(dirname(to), target);
+      writeFileSync(to, `export * from ${JSON.stringify(from.startsWith('.') ? from : `./${from}`)};\n`);
+    }
+  }
   // Test fixtures (plain modules the host tests run, some failing on purpose) and the
   // interop helpers (Python scripts run by the interop tests)
   for (const dir of ['test/fixtures', 'test/interop']) {
@@ -163,6 +180,14 @@ async function xsModules() {
     mkdirSync(dirname(to), { recursive: true });
     writeFileSync(to, `export default ${JSON.stringify(JSON.parse(readFileSync(file, 'utf8')))};\n`);
   }
+}
+
+/** The manifests whose `lin` platform modules the simulator maps: the firmware's (manifest*.json) and the examples'. */
+function simulatorManifests() {
+  const examples = join(ROOT, 'examples');
+  const found = existsSync(examples) ? readdirSync(examples).map((d) => join(examples, d, 'manifest.json')).filter((f) => existsSync(f)) : [];
+  const ours = readdirSync(ROOT).filter((f) => /^manifest.*\.json$/.test(f)).map((f) => join(ROOT, f));
+  return [...ours, ...found];
 }
 
 export async function setup({ bench = false } = {}) {

@@ -43,6 +43,8 @@ export interface FirmwareOptions {
   keylog?: KeyLogSink;
   /** collects garbage before memory figures are read (lin/process gc; absent on the device) */
   gc?: () => void;
+  /** runs once the crypto provider exists, before any SA, socket or tunnel (the device's self-test) */
+  beforeStart?: (crypto: NativeCrypto) => void;
 }
 
 /** The static SAs and policies of a configuration (the IKE engine adds its own to them). */
@@ -73,6 +75,7 @@ export class Firmware {
 
   constructor(options: FirmwareOptions) {
     this.#options = options;
+    options.beforeStart?.(this.crypto);
     const config = (this.#config = validateGatewayConfig(options.readDocument()));
     const log = (this.log = new Logger(options.print, { logging: config.logging, now: options.now }));
     log.log('cfg', LogLevel.AUDIT, `configuration from ${options.source}: ${config.sas.length} SAs, ${config.policies.length} policies`);

@@ -1,0 +1,37 @@
+/**
+ * The firmware's boot on an ESP32 (module "xs-ipsec/boot" on the esp32 platforms; the
+ * simulator's is hosts/lin/boot.ts). By the time an application's main runs, the SDK's network
+ * setup (manifest_net.json, setup/network) has joined Wi-Fi with config.ssid/password, so the
+ * device has its address. boot() reads the gateway document (the provisioned one or
+ * mc/config.ipsec, with the provisioned id, PSK, gateway and inner address and the board's
+ * proposal order applied: hosts/moddable/device-config.ts), runs the crypto self-test, opens the lwIP tunnel netif
+ * (./tunnel.ts) and runs the firmware (hosts/moddable/firmware.ts). Returns it running.
+ *
+ * No ICMP raw socket on the device: on lwIP, a RAW PCB that keeps a packet takes it from
+ * lwIP's own ICMP (SocketHostOptions.icmp), so the device would stop answering pings.
+ */
+import Net from 'net';
+import { Firmware } from '../moddable/firmware.js';
+import { describeDeviceConfig, loadGatewayDocument } from '../moddable/device-config.js';
+import { runSelfTest } from '../moddable/self-test.js';
+import { NetifTunnel } from './tunnel.js';
+
+declare function trace(...args: unknown[]): void;
+
+/** Boots the firmware on the device's Wi-Fi address with an lwIP tunnel netif; returns it running. */
+export function boot(): Firmware {
+  const start = Date.now();
+  const print = (line: string) => trace(`xs-ipsec ${line}\n`);
+  const firmware = new Firmware({
+    readDocument: () => loadGatewayDocument(Net.get('IP')),
+    source: describeDeviceConfig(),
+    openTunnel: (config, mtu) => new NetifTunnel({ address: config.tunnel.address, mtu, routes: config.tunnel.routes }),
+    print,
+    now: () => (Date.now() - start) / 1000,
+    icmp: false,
+    // before a packet is sent or accepted: a failure throws and the firmware stops here
+    beforeStart: (crypto) => runSelfTest(crypto, print),
+  });
+  firmware.start();
+  return firmware;
+}
