@@ -17,13 +17,15 @@
  *    on Node (node:crypto, @noble) and XS (native, software), and XS instructions per handshake
  *    split by role. Over the network (bench/handshake-net.mjs, needs root): handshakes/s of our
  *    initiator on Node against our simulator responding and against strongSwan responding.
+ * 6. Footprint: the firmware's XS heap idle, with 1 IKE SA + 2 CHILD SAs and with 8 + 16, against
+ *    strongSwan (bench/footprint.mjs, on the instrumented simulator). Needs root.
  *
  * XS runs on the host built without mxDebug (GOAL=bench), as a device release build would.
  * Instruction counts come from `valgrind --tool=callgrind` with only the measured loop
  * instrumented (lin/callgrind): exact and repeatable, unlike wall-clock time here.
  * "XS native impl" says where the native provider runs a row ("software" = fallback).
  *
- *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|gateway|tunnel|handshake] [-- --json FILE]
+ *   npm run bench [-- --ms 400] [-- --no-callgrind] [-- --only crypto|esp|gateway|tunnel|handshake|footprint] [-- --json FILE]
  *                 [-- --seconds 5] [-- --rounds 3]    (tunnel: seconds per iperf3 run, runs per side;
  *                                                       handshake: seconds per run, runs per side and group)
  *                 [-- --slots 8]                      (handshake: IKE SAs the initiator keeps in flight)
@@ -34,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { JS_OUT, ROOT, setup, XS_BENCH_HOST as XS_HOST, XS_MODULES } from '../scripts/setup.mjs';
+import { footprint, footprintTable } from './footprint.mjs';
 import { handshakeNetBench, handshakeNetTable } from './handshake-net.mjs';
 import { tunnelBench, tunnelTable } from './tunnel.mjs';
 
@@ -338,6 +341,23 @@ if (!ONLY || ONLY === 'handshake') {
     console.error(`bench: handshake over the network failed: ${e.message}`);
     results.handshake.network = { error: e.message };
     process.exitCode = 1;
+  }
+}
+
+if (!ONLY || ONLY === 'footprint') {
+  // the firmware's XS heap with SAs up against strongSwan (instrumented simulator; needs root)
+  if (process.getuid?.() !== 0) {
+    console.log('footprint: skipped (needs root: network namespaces, TUN, raw sockets)');
+  } else {
+    try {
+      results.footprint = await footprint();
+      console.log(`\nxs-ipsec firmware XS heap with SAs up, against strongSwan (bench/footprint.mjs), ${new Date().toISOString()}`);
+      console.log(footprintTable(results.footprint));
+    } catch (e) {
+      console.error(`bench: footprint failed: ${e.message}`);
+      results.footprint = { error: e.message };
+      process.exitCode = 1;
+    }
   }
 }
 

@@ -244,6 +244,7 @@ export class Firmware {
    * drops, the policies with their hits, the IKE SAs, and the XS heap after a collection.
    */
   status(): Record<string, unknown> {
+    const memory = this.memory(); // first: what the firmware holds, before this answer's own objects
     const k = this.#keys;
     const sas = this.#config.sas.map((sa) => {
       const live = k.engine.sa(sa.spi);
@@ -252,6 +253,6 @@ export class Firmware {
     });
     const policies = [...k.spd.entries('out'), ...k.spd.entries('in')].map((e) => ({ name: e.name, direction: e.direction, action: ACTION_NAMES[e.action], spi: `0x${e.spi.toString(16)}`, hits: e.hits }));
     const ike = this.#ike ? { sas: this.#ike.describe(), counters: this.#ike.counters, halfOpen: this.#ike.halfOpen } : undefined;
-    return { counters: this.gateway.counters, sas, policies, ike, memory: this.memory() };
+    return { counters: this.gateway.counters, sas, policies, ike, memory };
   }
 }
