@@ -9,10 +9,14 @@
  *                    `preference` module (hosts/lin/provision-main.ts).
  * Values and their checks: src/provision/provision-values.ts. Exit status 2 for bad usage, 1
  * for refused values (one line per problem), 0 when written. The PSK is never printed.
+ *
+ * `node scripts/provision.mjs ARGS` runs it on an existing build (no setup step): what the
+ * tests do, as `xs-ipsec provision` spends most of its time in scripts/setup.mjs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const USAGE = `usage: xs-ipsec provision --id ID --psk SECRET --gateway ADDRESS [--config FILE]
                           [--size BYTES] (--out nvs.bin | --simulator DIR)...
@@ -118,4 +122,8 @@ export async function provision(args, { JS_OUT, XS_HOST, XS_MODULES }, out = con
   }
   out.log(`id ${JSON.stringify(options['--id'])}, psk <secret>, gateway ${JSON.stringify(options['--gateway'])}${configText === undefined ? '' : `, config ${options['--config']}`}`);
   return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exit(await provision(process.argv.slice(2), await import('./setup.mjs')));
 }

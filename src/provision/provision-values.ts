@@ -45,7 +45,8 @@ const MAX_STRING = NVS_MAX_STRING_BYTES - 1;
 function dnsName(text: string): boolean {
   const labels = text.replace(/\.$/, '').split('.');
   return text.length <= 253
-    && labels.every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
+    // the length apart: XS matches /^a([a]{0,61}a)?$/ against 64 a's (a bounded repeat in an optional group)
+    && labels.every((l) => l.length <= 63 && /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(l))
     && !/^[0-9]+$/.test(labels[labels.length - 1]);
 }
 
