@@ -9,9 +9,11 @@
  *   xs-ipsec bench [...]       the crypto benchmark table (npm run bench)
  *   xs-ipsec demo              (root) strongSwan and our simulator in namespaces: a tunnel, pings, the SAs
  *   xs-ipsec initiate C [CH] | terminate C   ask the running gateway to start or delete an IKE SA
+ *   xs-ipsec provision ...     one device's identity, PSK and gateway as an NVS partition image
+ *                              or into the simulator's Preference store (scripts/provision.mjs)
  *   xs-ipsec help
- * Commands still to come (flash, provision) arrive with the work that builds them; see the
- * README's status table.
+ * Commands still to come (flash) arrive with the work that builds them; see the README's
+ * status table.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -112,6 +114,12 @@ switch (command) {
     process.exit(r.status ?? 1);
     break;
   }
+  case 'provision': {
+    const paths = await ready();
+    const { provision } = await import(join(ROOT, 'scripts/provision.mjs'));
+    process.exit(await provision(rest, paths));
+    break;
+  }
   case 'bench': {
     const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.mjs'), ...rest], { stdio: 'inherit' });
     process.exit(r.status ?? 1);
@@ -131,6 +139,9 @@ switch (command) {
   demo              (root) strongSwan as headquarters and our firmware as a device, in network
                     namespaces: the tunnel comes up, pings pass both ways, both sides' SAs are shown
   sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
+  provision --id ID --psk SECRET --gateway ADDRESS [--config F] [--size BYTES] --out nvs.bin | --simulator DIR
+                    one device's values as an NVS partition image (flashed at the nvs offset) or
+                    into the simulator's Preference store (xs-ipsec provision --help for more)
   bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
   help              this text`);
     break;

@@ -90,6 +90,12 @@ export async function withTemporaryDirectory(fn: (path: string) => Promise<void>
   }
 }
 
+/** Writes a file's bytes on either engine (replacing it). */
+export async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
+  if (engine === 'node') (await import('node:fs')).writeFileSync(path, bytes);
+  else (await import('lin/process')).writeFileAtomic(path, bytes);
+}
+
 /** Loads a JSON vector file compiled to an ES module by scripts/setup.mjs (test/vectors/<path>.json). */
 export async function loadVectors<T = any>(path: string): Promise<T> {
   return (await import(`./vectors/${path}.js`)).default as T;

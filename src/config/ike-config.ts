@@ -378,7 +378,8 @@ const ENCODINGS: readonly [string, (s: string) => Uint8Array, string][] = [
   ['0s', fromBase64, 'base64 after 0s'],
 ];
 
-const secretValue = parsed((v): Uint8Array => {
+/** A secret's bytes from its swanctl.conf form; throws a RangeError saying what was expected, never showing the value. */
+export function parseSecret(v: unknown): Uint8Array {
   if (typeof v !== 'string' || v.length === 0) throw new RangeError('a secret: text, 0x followed by hex, or 0s followed by base64');
   for (const [prefix, decode, expected] of ENCODINGS) {
     if (!v.startsWith(prefix)) continue;
@@ -392,7 +393,9 @@ const secretValue = parsed((v): Uint8Array => {
     return bytes;
   }
   return utf8Bytes(v);
-}, new Uint8Array(0));
+}
+
+const secretValue = parsed(parseSecret, new Uint8Array(0));
 
 const ikeSecret = object({
   id: optional((v, path, problems) => (typeof v === 'string' ? [identity(v, path, problems)] : array(identity, 'an identity or an array of identities')(v, path, problems))),
