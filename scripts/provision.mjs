@@ -18,11 +18,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const USAGE = `usage: xs-ipsec provision --id ID --psk SECRET --gateway ADDRESS [--config FILE]
+export const USAGE = `usage: xs-ipsec provision --id ID --psk SECRET --gateway ADDRESS [--address A/N] [--config FILE]
                           [--size BYTES] (--out nvs.bin | --simulator DIR)...
   --id ID           the device's IKE identity (@name, user@domain, an address, @#hex, type:value)
   --psk SECRET      its pre-shared key: text, 0x<hex> or 0s<base64> (swanctl.conf syntax)
-  --gateway ADDRESS the central gateway: an IPv4 address or a DNS name
+  --gateway ADDRESS the central gateway's IPv4 address (its connections' remote_addrs)
+  --address A/N     the device's inner address with its prefix, e.g. 10.1.0.17/32 (the tunnel
+                    interface's address and its CHILD_SAs' local_ts)
   --config FILE     a whole configuration document (JSON, checked as xs-ipsec check does),
                     stored compact; at most 3999 bytes
   --size BYTES      the NVS partition's size (default 0x6000, the ESP32 default partition
@@ -31,7 +33,7 @@ export const USAGE = `usage: xs-ipsec provision --id ID --psk SECRET --gateway A
   --simulator DIR   write the values into the simulator's Preference store DIR
                     (xs-ipsec-lin --preferences DIR)`;
 
-const OPTIONS = ['--id', '--psk', '--gateway', '--config', '--size', '--out', '--simulator'];
+const OPTIONS = ['--id', '--psk', '--gateway', '--address', '--config', '--size', '--out', '--simulator'];
 const DEFAULT_SIZE = 0x6000;
 
 /** Thrown for bad usage: exit status 2. */
@@ -83,7 +85,7 @@ export async function provision(args, { JS_OUT, XS_HOST, XS_MODULES }, out = con
   const { provisionItems } = await import(join(JS_OUT, 'src/provision/provision-values.js'));
   const { buildNvsImage } = await import(join(JS_OUT, 'src/provision/nvs-image.js'));
   const { items, problems } = provisionItems({
-    id: options['--id'], psk: options['--psk'], gateway: options['--gateway'],
+    id: options['--id'], psk: options['--psk'], gateway: options['--gateway'], address: options['--address'],
     config: configText === undefined ? undefined : { text: configText, file: options['--config'] },
   });
   if (problems.length) {
@@ -120,7 +122,7 @@ export async function provision(args, { JS_OUT, XS_HOST, XS_MODULES }, out = con
     }
     out.log(`${simulator}: simulator Preference store, domain "xs-ipsec": ${stored} (xs-ipsec-lin --preferences ${simulator})`);
   }
-  out.log(`id ${JSON.stringify(options['--id'])}, psk <secret>, gateway ${JSON.stringify(options['--gateway'])}${configText === undefined ? '' : `, config ${options['--config']}`}`);
+  out.log(`id ${JSON.stringify(options['--id'])}, psk <secret>, gateway ${JSON.stringify(options['--gateway'])}${options['--address'] ? `, address ${options['--address']}` : ''}${configText === undefined ? '' : `, config ${options['--config']}`}`);
   return 0;
 }
 

@@ -3,7 +3,8 @@
  * the NVS items that carry them: Preference domain (NVS namespace) "xs-ipsec", keys
  *   id       the device's IKE identity (./identity.ts syntax: @name, user@domain, address...)
  *   psk      its pre-shared key in swanctl syntax (text, 0x<hex>, 0s<base64>)
- *   gateway  the central gateway's address: an IPv4 literal or a DNS name
+ *   gateway  the central gateway's address: an IPv4 address
+ *   address  (optional) the device's inner address with its prefix, e.g. 10.1.0.17/32
  *   config   (optional) a whole configuration document, compact JSON
  * all NVS strings, as Moddable's Preference.set stores a string (nvs_set_str), so that
  * Preference.get("xs-ipsec", KEY) returns them on the device. The firmware applies them
@@ -23,6 +24,8 @@ export interface ProvisionInput {
   id: string;
   psk: string;
   gateway: string;
+  /** the device's inner address with its prefix (tunnel.address and its CHILD_SAs' local_ts) */
+  address?: string;
   /** the configuration document's text (a JSON file's content), and the file's name for problems */
   config?: { text: string; file: string };
 }
@@ -37,25 +40,27 @@ export interface Provisioned {
 /** The most bytes of UTF-8 a Preference string holds (NVS: 4000 with its NUL). */
 const MAX_STRING = NVS_MAX_STRING_BYTES - 1;
 
-/**
- * RFC 1123 §2.1 host names: labels of 1..63 letters, digits and hyphens, not starting or
- * ending with a hyphen, 253 characters in all; the last label not all digits (RFC 3696 §2),
- * so that a mistyped address such as 192.0.2.300 is not taken for a name.
- */
-function dnsName(text: string): boolean {
-  const labels = text.replace(/\.$/, '').split('.');
-  return text.length <= 253
-    // the length apart: XS matches /^a([a]{0,61}a)?$/ against 64 a's (a bounded repeat in an optional group)
-    && labels.every((l) => l.length <= 63 && /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(l))
-    && !/^[0-9]+$/.test(labels[labels.length - 1]);
-}
-
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+/**
+ * The gateway is an IPv4 address: the firmware puts it in remote_addrs, which takes addresses
+ * (names are not resolved, as ike-config.ts says), and talks IKE and ESP over IPv4 only.
+ */
 function gatewayProblem(text: string): string | undefined {
-  if (IPV4.test(text)) return text.split('.').some((p) => Number(p) > 255) ? 'an IPv4 address: four numbers 0..255' : undefined;
-  if (text.includes(':')) return 'an IPv4 address or a DNS name (the device talks IKE and ESP over IPv4 only)';
-  return dnsName(text) ? undefined : 'an IPv4 address or a DNS name (labels of letters, digits and "-", RFC 1123)';
+  if (!IPV4.test(text) || text.split('.').some((p) => Number(p) > 255)) {
+    return `an IPv4 address: four numbers 0..255 (the firmware does not resolve names${text.includes(':') ? '; IKE and ESP run over IPv4 only' : ''})`;
+  }
+  return undefined;
+}
+
+/** The device's inner address with its prefix (tunnel.address, and its CHILD_SAs' local_ts): IPv4 a.b.c.d/n. */
+function addressProblem(text: string): string | undefined {
+  const [host, length, extra] = text.split('/');
+  const bits = Number(length);
+  if (extra !== undefined || length === undefined || !/^\d{1,2}$/.test(length) || bits < 1 || bits > 32 || gatewayProblem(host)) {
+    return 'an IPv4 address with its prefix length, e.g. 10.1.0.17/32';
+  }
+  return undefined;
 }
 
 function tooLong(option: string, shown: string, text: string, problems: string[]): boolean {
@@ -90,6 +95,11 @@ export function provisionItems(input: ProvisionInput): Provisioned {
   if (gateway) problems.push(`--gateway ${JSON.stringify(input.gateway)}: expected ${gateway}`);
 
   const items = [string('id', input.id), string('psk', input.psk), string('gateway', input.gateway)];
+  if (input.address !== undefined) {
+    const address = addressProblem(input.address);
+    if (address) problems.push(`--address ${JSON.stringify(input.address)}: expected ${address}`);
+    items.push(string('address', input.address));
+  }
 
   if (input.config) {
     const { text, file } = input.config;

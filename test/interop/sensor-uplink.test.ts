@@ -8,7 +8,7 @@
  *     the example manifest's `config`, with the classic ESP32 board's (boards/esp32) merged in
  *     as mcconfig merges them, and the interval set to 1 s as on mcconfig's command line; the
  *     device's identity, PSK, gateway address and inner address are provisioned in its
- *     Preference store, as `xs-ipsec provision` does on a device's NVS.
+ *     Preference store with `xs-ipsec provision --simulator` (on a device: --out, the NVS image).
  * The device must dial headquarters with the board's first proposals, and the collector must
  * receive consecutive readings from the provisioned inner address, carrying the provisioned
  * identity. Root and strongSwan needed, else skipped with the reason.
@@ -37,12 +37,11 @@ swanTest('examples/sensor-uplink: a provisioned device dials strongSwan with the
   const r = uniqueId();
   const dir = swanDir('$B');
   const conf = swanConfig({ name: 'sensors', local_addrs: '192.0.2.2', remote_addrs: '%any', local_id: '@hq.example.com', remote_id: '%any', psk: 'unused', inner: '10.2.0.1', child: { name: 'sensors', local_ts: '10.2.0.0/16', remote_ts: '10.1.0.0/16' } });
-  const provision = Object.entries(DEVICE).map(([key, value]) => ['set', 'xs-ipsec', key, JSON.stringify(value)]);
   const script = `${twoSites('xu', r)}
 ${swanStart('$B', dir, { ...conf, swanctlConf: '__HQ__' })}
 ip netns exec $B node ${REPO}/examples/sensor-uplink/collector.mjs --address 10.2.0.1 --port 5140 > /tmp/$B.readings 2> /tmp/$B.collector & echo $! > /tmp/$B.pid
 ${mcConfig('/tmp/$A.mc.json')}
-${BUILD}/lin/release/xs-ipsec-lin --modules ${BUILD}/xs-modules --preferences /tmp/$A.preferences ${BUILD}/js/test/fixtures/preference-ops.js '${JSON.stringify(provision)}' > /tmp/$A.provision || { cat /tmp/$A.provision; exit 71; }
+node ${REPO}/scripts/provision.mjs --id ${DEVICE.id} --psk ${DEVICE.psk} --gateway ${DEVICE.gateway} --address ${DEVICE.address} --simulator /tmp/$A.preferences > /tmp/$A.provision 2>&1 || { cat /tmp/$A.provision; exit 71; }
 ip netns exec $A ${BUILD}/lin/release/xs-ipsec-lin --modules ${BUILD}/xs-modules --config /tmp/$A.mc.json --preferences /tmp/$A.preferences ${BUILD}/js/examples/sensor-uplink/main.js > /tmp/$A.log 2>&1 & echo $! > /tmp/$A.pid
 i=0; until [ $(grep -c '"seq"' /tmp/$B.readings 2>/dev/null || echo 0) -ge 4 ]; do [ $i -ge 200 ] && { echo "fewer than 4 readings after 20 s"; echo "--- device"; cat /tmp/$A.log; echo "--- collector"; cat /tmp/$B.readings /tmp/$B.collector; exit 72; }; sleep 0.1; i=$((i+1)); done
 echo "--- strongSwan SAs"

@@ -14,7 +14,7 @@ import { utf8Bytes } from '../../src/crypto/bytes.js';
 import { exampleConfig, largeConfig, root } from './configs.js';
 
 const PSK = '0sc2VjcmV0IHNlY3JldA==';
-const VALUES = ['--id', '@sensor-17.example.com', '--psk', PSK, '--gateway', 'hq.example.com'];
+const VALUES = ['--id', '@sensor-17.example.com', '--psk', PSK, '--gateway', '198.51.100.2'];
 const PYTHON = '/usr/bin/python3';
 const hasPython = (await runProgram(['sh', '-c', `test -x ${PYTHON} && echo yes`])).output.trim() === 'yes';
 
@@ -46,7 +46,7 @@ withPython('provision: xs-ipsec provision --out writes an NVS image that reads b
       'xs-ipsec': {
         id: { type: 'string', value: '@sensor-17.example.com' },
         psk: { type: 'string', value: PSK },
-        gateway: { type: 'string', value: 'hq.example.com' },
+        gateway: { type: 'string', value: '198.51.100.2' },
         config: { type: 'string', value: JSON.stringify(JSON.parse(config)) },
       },
     });
@@ -58,7 +58,7 @@ withPython('provision: --size gives the partition size', async () => {
     const r = await provision([...VALUES, '--size', '0x3000', '--out', `${dir}/nvs.bin`]);
     equal(r.status, 0, r.output);
     equal((await runProgram(['stat', '-c', '%s', `${dir}/nvs.bin`])).output.trim(), '12288');
-    equal((await readImage(`${dir}/nvs.bin`))['xs-ipsec'].gateway.value, 'hq.example.com');
+    equal((await readImage(`${dir}/nvs.bin`))['xs-ipsec'].gateway.value, '198.51.100.2');
   });
 });
 

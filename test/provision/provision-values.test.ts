@@ -11,7 +11,7 @@ import { deepEqual, equal, ok } from '../assert.js';
 import { exampleConfig, largeConfig } from './configs.js';
 import { test } from '../harness.js';
 
-const GOOD: ProvisionInput = { id: '@sensor-17.example.com', psk: '0sc2VjcmV0IHNlY3JldA==', gateway: 'hq.example.com' };
+const GOOD: ProvisionInput = { id: '@sensor-17.example.com', psk: '0sc2VjcmV0IHNlY3JldA==', gateway: '198.51.100.2' };
 
 function problems(changes: Partial<ProvisionInput>): string[] {
   return provisionItems({ ...GOOD, ...changes }).problems;
@@ -24,7 +24,7 @@ test('provision values: accepted values are NVS strings in namespace "xs-ipsec";
   deepEqual(items.map((i) => [i.namespace, i.key, i.type]), ['id', 'psk', 'gateway', 'config'].map((k) => [PROVISION_NAMESPACE, k, 'string']));
   deepEqual(items.slice(0, 3).map((i) => i.value), [GOOD.id, GOOD.psk, GOOD.gateway]);
   equal(items[3].value, JSON.stringify(JSON.parse(text)));
-  for (const gateway of ['10.0.0.1', '198.51.100.2', 'hq', 'hq.example.com.', 'xn--bcher-kva.example', 'a-b.c-d.example']) {
+  for (const gateway of ['10.0.0.1', '198.51.100.2', '0.0.0.0', '255.255.255.255']) {
     deepEqual(problems({ gateway }), [], gateway);
   }
   for (const id of ['@sensor-17.example.com', 'sensor@example.com', '192.0.2.7', '@#0a0b0c']) deepEqual(problems({ id }), [], id);
@@ -52,7 +52,7 @@ test('provision values: refused PSKs, never shown', () => {
 });
 
 test('provision values: refused gateway addresses', () => {
-  for (const gateway of ['192.0.2.300', '2001:db8::1', 'bad_name.example', '-hq.example', 'hq..example', '', '12345', '10.0.0', `${'a'.repeat(64)}.example`, `${'abc.'.repeat(64)}com`]) {
+  for (const gateway of ['192.0.2.300', '2001:db8::1', 'hq.example.com', 'bad_name.example', '', '12345', '10.0.0', '10.0.0.1.', '1.2.3.4/32']) {
     const found = problems({ gateway });
     equal(found.length, 1, `${gateway}: ${found}`);
     ok(found[0].startsWith(`--gateway ${JSON.stringify(gateway)}: expected an IPv4 address`), found[0]);
@@ -78,4 +78,15 @@ test('provision values: refused configuration documents, every problem on its ow
   ok(compact > 3999);
   deepEqual(problems({ config: { text: large, file: 'big.json' } }), [`--config big.json (compact JSON): ${compact} bytes; a Preference string holds at most 3999 (ESP32 NVS: 4000 with its NUL)`]);
   equal(problems({ id: '', psk: '', gateway: '', config: { text: '[', file: 'c' } }).length, 4, 'all problems at once');
+});
+
+test('provision values: the inner address (--address) is stored as "address"; refused unless IPv4 with a prefix length', () => {
+  const { items, problems: found } = provisionItems({ ...GOOD, address: '10.1.0.17/32' });
+  deepEqual(found, []);
+  deepEqual(items.map((i) => [i.key, i.value]).slice(3), [['address', '10.1.0.17/32']]);
+  for (const address of ['10.1.0.17', '10.1.0.17/33', '10.1.0.17/0', '10.1.0.300/24', '2001:db8::1/64', '10.1.0.17/24/1', 'ten/8', '10.1.0.17/']) {
+    const p = problems({ address });
+    equal(p.length, 1, `${address}: ${p}`);
+    ok(p[0] === `--address ${JSON.stringify(address)}: expected an IPv4 address with its prefix length, e.g. 10.1.0.17/32`, p[0]);
+  }
 });
