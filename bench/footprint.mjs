@@ -97,6 +97,15 @@ secrets {
 }
 `;
 
+/**
+ * The heap the firmware's modules take once loaded (bench/module-size.ts): what mcconfig's
+ * preload freezes into the device's flash.
+ */
+export function moduleSize() {
+  const r = run([XS_HOST, '--modules', XS_MODULES, join(JS_OUT, 'bench/module-size.js')]);
+  return JSON.parse(r.stdout);
+}
+
 /** Runs the scenario; returns the three measurements ({ chunksUsed, slotsUsed, garbageCollections, ikeSas, childSas } each). */
 export async function footprint() {
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, TUN, raw sockets)');
@@ -155,7 +164,7 @@ export async function footprint() {
     const one = await up(0, 1);
     const eight = await up(1, CONNECTIONS);
     if (one.ikeSas !== 1 || one.childSas !== 2 || eight.ikeSas !== CONNECTIONS || eight.childSas !== 2 * CONNECTIONS) throw failed(`unexpected SA counts: ${JSON.stringify({ one, eight })}`);
-    return { idle, one, eight };
+    return { idle, one, eight, modules: moduleSize() };
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await sleep(200);
@@ -168,13 +177,15 @@ export async function footprint() {
 export const deviceBound = (m) => m.chunksUsed + m.slotsUsed / 2;
 
 /** The README table. */
-export function footprintTable({ idle, one, eight }) {
+export function footprintTable({ idle, one, eight, modules }) {
   const kb = (n) => (n / 1024).toFixed(1);
   const row = (name, m) => `| ${name} | ${m.ikeSas} / ${m.childSas} | ${kb(m.chunksUsed)} | ${kb(m.slotsUsed)} (${m.slotsUsed / 32} slots) | ${kb(deviceBound(m))} | ${m === idle ? '' : `+${kb(deviceBound(m) - deviceBound(idle))}`} |`;
   return [
     '| state | IKE / CHILD SAs | chunks KB (64-bit sim) | slots KB (64-bit sim) | device bound KB (chunks + slots/2) | beyond idle KB |',
     '|---|--:|--:|--:|--:|--:|',
     row('idle', idle), row('1 IKE + 2 CHILD', one), row('8 IKE + 16 CHILD', eight),
+    '',
+    `firmware modules once loaded (bench/module-size.ts; preloaded into flash on a device): ${kb(modules.chunks)} KB of chunks + ${kb(modules.slots)} KB of slots (64-bit sim) = at most ${kb(modules.chunks + modules.slots / 2)} KB on the device`,
   ].join('\n');
 }
 
