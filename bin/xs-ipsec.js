@@ -9,12 +9,12 @@
  *   xs-ipsec bench [...]       the crypto benchmark table (npm run bench)
  *   xs-ipsec demo              (root) strongSwan and our simulator in namespaces: a tunnel, pings, the SAs
  *   xs-ipsec initiate C [CH] | terminate C   ask the running gateway to start or delete an IKE SA
+ *   xs-ipsec flash --board B --port P [...]  build and flash an ESP32 board (scripts/flash.mjs)
  *   xs-ipsec help
- * Commands still to come (flash, provision) arrive with the work that builds them; see the
- * README's status table.
+ * Still to come: provision, with the work that builds it; see the README's status table.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -112,6 +112,16 @@ switch (command) {
     process.exit(r.status ?? 1);
     break;
   }
+  case 'flash': {
+    // its command lines come from the compiled hosts/node/flash-plan.ts: the whole setup (tsc,
+    // make: ~20 s) runs only when that is missing or older than its source
+    const { JS_OUT } = await import(join(ROOT, 'scripts/setup.mjs'));
+    const compiled = join(JS_OUT, 'hosts/node/flash-plan.js');
+    if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(join(ROOT, 'hosts/node/flash-plan.ts')).mtimeMs) await ready();
+    const { flash } = await import(join(ROOT, 'scripts/flash.mjs'));
+    await flash(ROOT, JS_OUT, rest);
+    break;
+  }
   case 'bench': {
     const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.mjs'), ...rest], { stdio: 'inherit' });
     process.exit(r.status ?? 1);
@@ -132,6 +142,12 @@ switch (command) {
                     namespaces: the tunnel comes up, pings pass both ways, both sides' SAs are shown
   sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
   bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
+  flash --board B --port P [--nvs nvs.bin] [--images DIR] [--manifest M] [--dry-run] [NAME=VALUE...]
+                    put the firmware on an ESP32 board (boards/: esp32, esp32s3, esp32c3, esp32c6):
+                    with $MODDABLE set, build and flash with the Moddable SDK's mcconfig
+                    (NAME=VALUE: mc/config values, e.g. ssid=... password=...); with --images DIR,
+                    write prebuilt bootloader.bin, partition-table.bin, xs_esp32.bin with esptool;
+                    --nvs also writes a provisioned NVS image; --dry-run prints the commands only
   help              this text`);
     break;
   default:
