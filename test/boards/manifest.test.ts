@@ -19,9 +19,9 @@ const ADDED_FILES = ['hosts/esp32/main.ts', 'hosts/esp32/tunnel.ts', 'hosts/esp3
 
 /**
  * Modules the Moddable SDK provides to our code (bare specifiers), through the manifests
- * manifest.json includes: manifest_base (instrumentation), build/devices/esp32/manifest.json and
- * the simulators' manifest (timer, time), manifest_net (socket), the preference manifest, and
- * mcconfig itself (mc/config).
+ * manifest.json includes: the instrumentation manifest, build/devices/esp32/manifest.json and
+ * the simulators' manifest (timer, time; both through manifest_base), manifest_net (socket), the
+ * preference manifest, and mcconfig itself (mc/config).
  */
 const SDK_MODULES = ['instrumentation', 'mc/config', 'preference', 'socket', 'time', 'timer'];
 
@@ -122,7 +122,7 @@ test('manifest: every import of the firmware modules is a module of the esp32 bu
   for (const [name, [file]] of modules) {
     if (!file.endsWith('.ts')) continue;
     const text = await readText(file);
-    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gm)) {
+    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]/gm)) {
       const specifier = m[1];
       if (!specifier.startsWith('.')) {
         if (!modules.has(specifier) && !SDK_MODULES.includes(specifier)) problems.push(`${file}: '${specifier}' is not provided`);
@@ -145,6 +145,10 @@ test('manifest: creation main, socket read queue and the TypeScript settings', a
   equal(manifest.creation.main, 'hosts/esp32/main');
   equal(manifest.platforms.lin.creation.main, 'hosts/moddable/main');
   equal(manifest.defines.socket.readqueue, 16);
+  // the SDK manifests that provide SDK_MODULES and bring Wi-Fi up before main (setup/network, config ssid/password)
+  for (const include of ['examples/manifest_base.json', 'examples/manifest_net.json', 'modules/base/instrumentation/manifest.json', 'modules/files/preference/manifest.json']) {
+    ok(manifest.include.includes(`$(MODDABLE)/${include}`), `includes ${include}`);
+  }
   deepEqual(manifest.typescript.tsconfig.compilerOptions, { target: 'es2024', lib: ['es2024'], strict: true });
   // the board fragments, not manifest.json, size the XS heap: manifest.json merges after them and would win
   for (const key of ['static', 'chunk', 'heap', 'stack']) ok(!(key in manifest.creation), `manifest.json creation.${key} would override every board`);
