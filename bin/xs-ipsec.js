@@ -11,12 +11,11 @@
  *   xs-ipsec initiate C [CH] | terminate C   ask the running gateway to start or delete an IKE SA
  *   xs-ipsec provision ...     one device's identity, PSK and gateway as an NVS partition image
  *                              or into the simulator's Preference store (scripts/provision.mjs)
+ *   xs-ipsec flash --board B --port P [...]  build and flash an ESP32 board (scripts/flash.mjs)
  *   xs-ipsec help
- * Commands still to come (flash) arrive with the work that builds them; see the README's
- * status table.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -120,6 +119,16 @@ switch (command) {
     process.exit(await provision(rest, paths));
     break;
   }
+  case 'flash': {
+    // its command lines come from the compiled hosts/node/flash-plan.ts: the whole setup (tsc,
+    // make: ~20 s) runs only when that is missing or older than its source
+    const { JS_OUT } = await import(join(ROOT, 'scripts/setup.mjs'));
+    const compiled = join(JS_OUT, 'hosts/node/flash-plan.js');
+    if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(join(ROOT, 'hosts/node/flash-plan.ts')).mtimeMs) await ready();
+    const { flash } = await import(join(ROOT, 'scripts/flash.mjs'));
+    await flash(ROOT, JS_OUT, rest);
+    break;
+  }
   case 'bench': {
     const r = spawnSync(process.execPath, [join(ROOT, 'bench/run.mjs'), ...rest], { stdio: 'inherit' });
     process.exit(r.status ?? 1);
@@ -139,10 +148,16 @@ switch (command) {
   demo              (root) strongSwan as headquarters and our firmware as a device, in network
                     namespaces: the tunnel comes up, pings pass both ways, both sides' SAs are shown
   sim [MODULE.js]   run a module (default: the firmware) in the desktop XS simulator
-  provision --id ID --psk SECRET --gateway ADDRESS [--config F] [--size BYTES] --out nvs.bin | --simulator DIR
+  provision --id ID --psk SECRET --gateway ADDRESS [--address A/N] [--config F] [--size BYTES] --out nvs.bin | --simulator DIR
                     one device's values as an NVS partition image (flashed at the nvs offset) or
                     into the simulator's Preference store (xs-ipsec provision --help for more)
   bench [--ms N]    crypto benchmark: Node vs XS, native vs software, callgrind instructions
+  flash --board B --port P [--nvs nvs.bin] [--images DIR] [--manifest M] [--dry-run] [NAME=VALUE...]
+                    put the firmware on an ESP32 board (boards/: esp32, esp32s3, esp32c3, esp32c6):
+                    with $MODDABLE set, build and flash with the Moddable SDK's mcconfig
+                    (NAME=VALUE: mc/config values, e.g. ssid=... password=...); with --images DIR,
+                    write prebuilt bootloader.bin, partition-table.bin, xs_esp32.bin with esptool;
+                    --nvs also writes a provisioned NVS image; --dry-run prints the commands only
   help              this text`);
     break;
   default:

@@ -144,22 +144,26 @@ async function xsModules() {
       copyFileSync(file, to);
     }
   }
-  // Platform modules by name, as the manifests map them for the `lin` platform (manifest.json:
-  // "xs-ipsec/boot" -> hosts/lin/boot; examples/*/manifest.json: "sensor-uplink/sensor" ->
-  // the simulated sensor): one re-exporting module each, so that an application imports them
-  // by the same names in the simulator as on the device
-  for (const manifest of simulatorManifests()) {
+  // Platform modules by name, so that an application imports them by the same names in the
+  // simulator as on the device: "xs-ipsec/boot" is the simulator's boot (hosts/lin/boot: a TUN
+  // device; the Moddable SDK's own lin platform has no tunnel, so manifest.json cannot map it
+  // there), and the examples' modules as their manifests map them for `lin` (sensor-uplink's
+  // simulated sensor). One re-exporting module each.
+  const platformModules = [['xs-ipsec/boot', join(JS_OUT, 'hosts/lin/boot.js')]];
+  for (const manifest of exampleManifests()) {
     const modules = JSON.parse(readFileSync(manifest, 'utf8')).platforms?.lin?.modules ?? {};
     for (const [name, path] of Object.entries(modules)) {
       if (name === '*' || typeof path !== 'string' || !path.startsWith('./')) continue;
-      const target = join(JS_OUT, relative(ROOT, join(dirname(manifest), path))) + '.js';
-      // only modules compiled from TypeScript; binding modules (.js beside their .c) are copied above
-      if (!existsSync(target)) continue;
-      const to = join(XS_MODULES, `${name}.js`);
-      mkdirSync(dirname(to), { recursive: true });
-      const from = relative(dirname(to), target);
-      writeFileSync(to, `export * from ${JSON.stringify(from.startsWith('.') ? from : `./${from}`)};\n`);
+      platformModules.push([name, join(JS_OUT, relative(ROOT, join(dirname(manifest), path))) + '.js']);
     }
+  }
+  for (const [name, target] of platformModules) {
+    // only modules compiled from TypeScript; binding modules (.js beside their .c) are copied above
+    if (!existsSync(target)) continue;
+    const to = join(XS_MODULES, `${name}.js`);
+    mkdirSync(dirname(to), { recursive: true });
+    const from = relative(dirname(to), target);
+    writeFileSync(to, `export * from ${JSON.stringify(from.startsWith('.') ? from : `./${from}`)};\n`);
   }
   // Test fixtures (plain modules the host tests run, some failing on purpose) and the
   // interop helpers (Python scripts run by the interop tests)
@@ -182,12 +186,10 @@ async function xsModules() {
   }
 }
 
-/** The manifests whose `lin` platform modules the simulator maps: the firmware's (manifest*.json) and the examples'. */
-function simulatorManifests() {
+/** The examples' manifests (examples/<name>/manifest.json), whose `lin` platform modules the simulator maps. */
+function exampleManifests() {
   const examples = join(ROOT, 'examples');
-  const found = existsSync(examples) ? readdirSync(examples).map((d) => join(examples, d, 'manifest.json')).filter((f) => existsSync(f)) : [];
-  const ours = readdirSync(ROOT).filter((f) => /^manifest.*\.json$/.test(f)).map((f) => join(ROOT, f));
-  return [...ours, ...found];
+  return existsSync(examples) ? readdirSync(examples).map((d) => join(examples, d, 'manifest.json')).filter((f) => existsSync(f)) : [];
 }
 
 export async function setup({ bench = false } = {}) {

@@ -10,9 +10,11 @@
  * No ICMP raw socket on the device: on lwIP, a RAW PCB that keeps a packet takes it from
  * lwIP's own ICMP (SocketHostOptions.icmp), so the device would stop answering pings.
  */
+import config from 'mc/config';
 import Net from 'net';
+import Preference from 'preference';
 import { Firmware } from '../moddable/firmware.js';
-import { describeDeviceConfig, loadGatewayDocument } from '../moddable/device-config.js';
+import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, describeDeviceConfig, loadGatewayDocument } from '../moddable/device-config.js';
 import { runSelfTest } from '../moddable/self-test.js';
 import { NetifTunnel } from './tunnel.js';
 
@@ -20,6 +22,11 @@ declare function trace(...args: unknown[]): void;
 
 /** Boots the firmware on the device's Wi-Fi address with an lwIP tunnel netif; returns it running. */
 export function boot(): Firmware {
+  // mc/config on a device also holds the platform's keys (sntp, ssid...): without its ipsec
+  // key or a provisioned document there is no gateway document to run
+  if (!('ipsec' in config) && Preference.get(DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY) === undefined) {
+    throw new Error('no gateway configuration: provision one (xs-ipsec provision --config FILE ...) or build an application whose manifest has config.ipsec (examples/sensor-uplink)');
+  }
   const start = Date.now();
   const print = (line: string) => trace(`xs-ipsec ${line}\n`);
   const firmware = new Firmware({
