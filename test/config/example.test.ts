@@ -42,7 +42,7 @@ test('config example: xs-ipsec check accepts it', async () => {
 test('config example: the README\'s example blocks are the files they name', async () => {
   const readme = await read('README.md');
   const blocks = [...readme.matchAll(/<!-- file: (\S+) -->\n```(json)?\n([\s\S]*?)\n```/g)];
-  deepEqual(blocks.map((b) => b[1]), ['config/example-ike.json', 'config/example-hq-swanctl.conf', 'config/site-a.json']);
+  deepEqual(blocks.map((b) => b[1]), ['config/example-ike.json', 'config/example-hq-swanctl.conf', 'config/site-a.json', 'examples/sensor-uplink/hq-swanctl.conf']);
   for (const [, path, json, text] of blocks) {
     equal(text, (await read(path)).replace(/\n$/, ''), `README block for ${path}`);
     if (json) validateGatewayConfig(JSON.parse(text));
