@@ -136,7 +136,7 @@ async function xsModules() {
     });
   }
   // Binding modules, by their Moddable module names ("timer", "crypto-psa", "lin/process", ...)
-  for (const dir of ['hosts/lin/modules', 'hosts/native']) {
+  for (const dir of ['hosts/lin/modules', 'hosts/native', 'hosts/esp32/desktop/modules']) {
     for (const file of walk(join(ROOT, dir))) {
       if (!file.endsWith('.js')) continue;
       const to = join(XS_MODULES, relative(join(ROOT, dir), file));
