@@ -170,6 +170,7 @@ static err_t tunnelOutput(struct netif* netif, struct pbuf* p, const ip4_addr_t*
 	unsigned tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
 	unsigned head = atomic_load_explicit(&t->head, memory_order_acquire);
 	unsigned slot;
+	LWIP_UNUSED_ARG(next); /* the next hop: one peer, the gateway, behind this interface */
 	if (p->tot_len > t->mtu) {
 		count(t, COUNTER_OUTBOUND_TOO_LONG);
 		return ERR_BUF;
@@ -202,6 +203,8 @@ static void tunnelDeliver(void* machine, void* refcon, uint8_t* message, uint16_
 {
 	NetifTunnel* t = refcon;
 	int batch;
+	LWIP_UNUSED_ARG(message);
+	LWIP_UNUSED_ARG(messageLength);
 	atomic_store(&t->posted, 0);
 	/* at most one ring's worth per message, so that other messages get their turn */
 	for (batch = 0; batch < t->depth && atomic_load(&t->open); batch++) {

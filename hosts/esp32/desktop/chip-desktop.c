@@ -63,6 +63,8 @@ static void onMessages(xsMachine* the, void* data, short revents)
 {
 	uint64_t ignored;
 	Message* message;
+	LWIP_UNUSED_ARG(data);
+	LWIP_UNUSED_ARG(revents);
 	if (read(gEventFd, &ignored, sizeof(ignored)) < 0 && errno != EAGAIN)
 		return;
 	pthread_mutex_lock(&gMessagesLock);
@@ -81,6 +83,7 @@ static void onMessages(xsMachine* the, void* data, short revents)
 int modMessagePostToMachine(xsMachine* the, uint8_t* message, uint16_t messageLength, modMessageDeliver callback, void* refcon)
 {
 	uint64_t one = 1;
+	LWIP_UNUSED_ARG(the); /* one machine here */
 	Message* m = malloc(sizeof(Message) + (message ? messageLength : 0));
 	if (!m)
 		return -1;

@@ -129,6 +129,7 @@ static void received(void* arg, struct udp_pcb* pcb, struct pbuf* p, const ip_ad
 {
 	Listener* l = arg;
 	uint8_t* message = malloc(6 + (size_t)p->tot_len);
+	LWIP_UNUSED_ARG(pcb);
 	if (message && IP_IS_V4(address) && 6 + (size_t)p->tot_len <= 0xFFFF) {
 		memcpy(message, ip_2_ip4(address), 4);
 		message[4] = port >> 8;

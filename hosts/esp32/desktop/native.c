@@ -22,5 +22,7 @@ static void xs_esp32_desktop_native(xsMachine* the)
 /* install(): globalThis.native */
 void xs_esp32_desktop_install_native(xsMachine* the)
 {
-	xsSet(xsGlobal, xsID("native"), xsNewHostFunction(xs_esp32_desktop_native, 1));
+	xsVars(1);
+	xsVar(0) = xsNewHostFunction(xs_esp32_desktop_native, 1);
+	xsSet(xsGlobal, xsID("native"), xsVar(0));
 }
