@@ -8,7 +8,7 @@
  */
 import 'esp32-desktop/native'; // first: tunnel.js calls native() when it loads
 import { NetifTunnel } from '../../hosts/esp32/tunnel.js';
-import { route, udpSend, UdpListener } from 'esp32-desktop/lwip-test';
+import { burstProgress, route, udpBurst, udpSend, UdpListener } from 'esp32-desktop/lwip-test';
 import { argv } from 'lin/process';
 import Timer from 'timer';
 import { writeIpv4Header } from '../../src/wire/ip.js';
@@ -119,6 +119,40 @@ const scenarios: Record<string, () => Promise<void>> = {
     const later = udpSend(40010, '10.1.0.9', 7, encoder.encode('later'));
     await until(() => seen.length > delivered);
     report({ results, delivered, later, payloads: seen.map((s) => s.packet.slice(56)), counters: tunnel.counters });
+    tunnel.close();
+  },
+
+  // a burst from a thread of its own while JS takes packets (now and then slowly): each packet
+  // whole and in order, each datagram either delivered or refused with ERR_MEM and counted
+  async burst() {
+    const tunnel = new NetifTunnel({ address: '10.1.0.1/16', queue: 4 });
+    const count = 2000;
+    const size = 1000;
+    const buffer = new Uint8Array(2048);
+    let delivered = 0;
+    let damaged = 0;
+    let outOfOrder = 0;
+    let last = -1;
+    tunnel.callback = (message, byteCount) => {
+      const n = tunnel.read(buffer, 0);
+      const sequence = (buffer[28] << 24) | (buffer[29] << 16) | (buffer[30] << 8) | buffer[31];
+      let whole = n === byteCount && n === 28 + size;
+      for (let j = 4; whole && j < size; j++) whole = buffer[28 + j] === ((sequence + j) & 0xff);
+      if (!whole) damaged++;
+      if (sequence <= last) outOfOrder++;
+      last = sequence;
+      delivered++;
+      if (delivered % 50 === 0) for (const until = Date.now() + 2; Date.now() < until;); // a slow moment
+    };
+    udpBurst(41000, '10.1.0.9', 9, count, size, 100);
+    let progress = burstProgress();
+    while (!progress[2]) {
+      await sleep(5);
+      progress = burstProgress();
+    }
+    await until(() => delivered >= progress[0]);
+    await sleep(20);
+    report({ count, sent: progress[0], failed: progress[1], delivered, damaged, outOfOrder, counters: tunnel.counters });
     tunnel.close();
   },
 

@@ -85,6 +85,17 @@ test('tunnel netif: a full queue drops what lwIP sends (ERR_MEM to the sender, c
   equal(r.counters.outbound, 3);
 });
 
+test('tunnel netif: a burst from another thread while JS reads: every packet whole and in order, every drop counted', async () => {
+  const r = await scenario('burst');
+  equal(r.sent + r.failed, r.count, 'each datagram sent or refused');
+  ok(r.delivered >= 20, `packets delivered while the burst ran (a queue of 4 holds the rest): ${r.delivered}`);
+  equal(r.delivered, r.sent, 'every datagram lwIP took reached JS');
+  equal(r.damaged, 0, 'packets whole');
+  equal(r.outOfOrder, 0, 'packets in order');
+  equal(r.counters.outbound, r.delivered);
+  equal(r.counters.outboundQueueFull, r.failed, 'the refused ones are the queue-full drops');
+});
+
 test('tunnel netif: write() refuses oversized and malformed packets by reason, without harm to what follows', async () => {
   const r = await scenario('refused');
   deepEqual(r.results, {

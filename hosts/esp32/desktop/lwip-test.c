@@ -2,7 +2,8 @@
  * Test helpers over Debian's lwIP (JS side: modules/esp32-desktop/lwip-test.js), for the
  * desktop test of the tunnel netif (test/esp32/tunnel-netif.test.ts): lwIP's own UDP sends a
  * datagram that lwIP routes into the tunnel; a UDP PCB receives what the tunnel's write()
- * delivered; the route hook answers a destination. Every lwIP call runs on the tcpip thread
+ * delivered; the route hook answers a destination; a thread of its own sends a burst while the
+ * machine's thread takes packets from the tunnel. Every lwIP call runs on the tcpip thread
  * (tcpip_callback_wait), as on the chip; received datagrams reach JS through
  * modMessagePostToMachine, as the tunnel's packets do.
  */
@@ -14,9 +15,11 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcpip.h"
 #include "lwip/udp.h"
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* xsmc's buffer access (ArrayBuffer, TypedArray or DataView), as hosts/lin/callback.c declares it */
 extern xsIntegerValue _xsmcGetBuffer(xsMachine* the, xsSlot* slot, void** data, xsUnsignedValue* count, xsBooleanValue writable);
@@ -82,6 +85,86 @@ void xs_lwip_test_udp_send(xsMachine* the)
 	if (tcpip_callback_wait(sendOnTcpip, &call) != ERR_OK)
 		xsUnknownError("tcpip thread unreachable");
 	xsResult = xsInteger(call.result);
+}
+
+/* ---------- udpBurst(fromPort, toAddress, toPort, count, size, pause), burstProgress() ----------
+   A thread of its own sends `count` datagrams of `size` bytes (a 4-byte big-endian sequence
+   number, then byte j = sequence + j), one tcpip_callback_wait each and `pause` microseconds
+   apart, while the machine's thread goes on: the tunnel's queue then has a producer and a
+   consumer at the same time. */
+
+static struct {
+	pthread_t thread;
+	int running;
+	SendCall call;
+	int count;
+	int pause;
+	uint8_t payload[1472];
+	atomic_int sent;	/* udp_sendto returned ERR_OK */
+	atomic_int failed;	/* it returned an error (ERR_MEM: the tunnel's queue was full) */
+	atomic_int done;
+} gBurst;
+
+static void* burst(void* data)
+{
+	int i, j;
+	LWIP_UNUSED_ARG(data);
+	for (i = 0; i < gBurst.count; i++) {
+		gBurst.payload[0] = (uint8_t)(i >> 24);
+		gBurst.payload[1] = (uint8_t)(i >> 16);
+		gBurst.payload[2] = (uint8_t)(i >> 8);
+		gBurst.payload[3] = (uint8_t)i;
+		for (j = 4; j < gBurst.call.length; j++)
+			gBurst.payload[j] = (uint8_t)(i + j);
+		if (tcpip_callback_wait(sendOnTcpip, &gBurst.call) == ERR_OK && gBurst.call.result == ERR_OK)
+			atomic_fetch_add(&gBurst.sent, 1);
+		else
+			atomic_fetch_add(&gBurst.failed, 1);
+		if (gBurst.pause)
+			usleep(gBurst.pause);
+	}
+	atomic_store(&gBurst.done, 1);
+	return NULL;
+}
+
+void xs_lwip_test_udp_burst(xsMachine* the)
+{
+	ip4_addr_t to;
+	int size = xsToInteger(xsArg(4));
+	if (gBurst.running)
+		xsUnknownError("a burst is running");
+	if (size < 4 || size > (int)sizeof(gBurst.payload))
+		xsRangeError("burst datagrams of 4 to %d bytes", (int)sizeof(gBurst.payload));
+	if (chipNetworkStart() != 0)
+		xsUnknownError("lwIP did not start");
+	parseAddress(the, &xsArg(1), &to);
+	gBurst.call.fromPort = (u16_t)xsToInteger(xsArg(0));
+	ip_addr_copy_from_ip4(gBurst.call.to, to);
+	gBurst.call.toPort = (u16_t)xsToInteger(xsArg(2));
+	gBurst.call.data = gBurst.payload;
+	gBurst.call.length = (u16_t)size;
+	gBurst.count = xsToInteger(xsArg(3));
+	gBurst.pause = xsToInteger(xsArg(5));
+	atomic_store(&gBurst.sent, 0);
+	atomic_store(&gBurst.failed, 0);
+	atomic_store(&gBurst.done, 0);
+	if (pthread_create(&gBurst.thread, NULL, burst, NULL) != 0)
+		xsUnknownError("cannot start the burst's thread");
+	gBurst.running = 1;
+}
+
+/* burstProgress() -> [sent, failed, done]; joins the thread once it is done */
+void xs_lwip_test_burst_progress(xsMachine* the)
+{
+	int done = atomic_load(&gBurst.done);
+	if (done && gBurst.running) {
+		pthread_join(gBurst.thread, NULL);
+		gBurst.running = 0;
+	}
+	xsResult = xsNewArray(3);
+	xsSetIndex(xsResult, 0, xsInteger(atomic_load(&gBurst.sent)));
+	xsSetIndex(xsResult, 1, xsInteger(atomic_load(&gBurst.failed)));
+	xsSetIndex(xsResult, 2, xsBoolean(done));
 }
 
 /* ---------- new UdpListener(port): callback(payload, address, port) ---------- */
