@@ -119,8 +119,9 @@ struct netif* netif_tunnel_route(const ip4_addr_t* src, const ip4_addr_t* dest)
 	struct netif* netif;
 	TunnelRoute* best = NULL;
 	int i;
-	/* a destination on a connected subnet goes there (a longer prefix than any route of ours
-	   would be, in practice); lwIP finds it itself when we answer NULL */
+	/* a destination on a connected subnet goes there, as lwIP's ip4_route() decides before it
+	   asks the hook with src NULL: the same answer whichever way lwIP asks (ip4_route_src()
+	   asks first); lwIP finds that netif itself when we answer NULL */
 	NETIF_FOREACH(netif) {
 		if (netif_is_up(netif) && netif_is_link_up(netif) && !ip4_addr_isany_val(*netif_ip4_addr(netif))
 				&& ip4_addr_netcmp(dest, netif_ip4_addr(netif), netif_ip4_netmask(netif)))
@@ -217,6 +218,8 @@ static void tunnelDeliver(void* machine, void* refcon, uint8_t* message, uint16_
 		callTarget(machine, t, t->lengths[t->delivering]);
 		/* reached after an exception too, when the platform carries on */
 		t->delivering = -1;
+		if (!atomic_load(&t->open))
+			break; /* closed by the callback: tunnelClose emptied the ring */
 		atomic_store_explicit(&t->head, head + 1, memory_order_release);
 	}
 	if (atomic_load(&t->open) && atomic_load(&t->head) != atomic_load(&t->tail))

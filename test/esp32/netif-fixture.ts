@@ -10,6 +10,7 @@ import 'esp32-desktop/native'; // first: tunnel.js calls native() when it loads
 import { NetifTunnel } from '../../hosts/esp32/tunnel.js';
 import { burstProgress, route, udpBurst, udpSend, UdpListener } from 'esp32-desktop/lwip-test';
 import { argv } from 'lin/process';
+import { fillRandom } from 'random';
 import Timer from 'timer';
 import { writeIpv4Header } from '../../src/wire/ip.js';
 import { parseAddress } from '../../src/policy/selector.js';
@@ -156,6 +157,15 @@ const scenarios: Record<string, () => Promise<void>> = {
     tunnel.close();
   },
 
+  // module "random" of this host is the device's random.c, esp_fill_random through the seam
+  async random() {
+    const draws = [new Uint8Array(32), new Uint8Array(32)];
+    draws.forEach((d) => fillRandom(d));
+    const view = new Uint8Array(48);
+    fillRandom(view.subarray(8, 40));
+    report({ draws: draws.map(hex), view: hex(view) });
+  },
+
   // what write() refuses, each counted by its reason; then a good packet still goes through
   async refused() {
     const tunnel = new NetifTunnel({ address: '10.1.0.1/16', mtu: 576 });
@@ -223,8 +233,16 @@ const scenarios: Record<string, () => Promise<void>> = {
     const readError = errorOf(() => tunnel.read(new Uint8Array(64), 0));
     const writeError = errorOf(() => tunnel.write(new Uint8Array(64), 0, 28));
     const closeAgain = errorOf(() => tunnel.close());
+    // closed by its own callback, three packets queued: one callback only
+    const second = new NetifTunnel({ address: '10.1.0.1/16' });
+    let secondCallbacks = 0;
+    second.callback = () => {
+      secondCallbacks++;
+      second.close();
+    };
+    const queued = [1, 2, 3].map((i) => udpSend(40000 + i, '10.1.0.9', 7, encoder.encode('queued')));
     await sleep(200);
-    report({ sent, afterClose, callbacks, readError, writeError, closeAgain, counters: tunnel.counters });
+    report({ sent, afterClose, callbacks, readError, writeError, closeAgain, counters: tunnel.counters, queued, secondCallbacks });
   },
 };
 

@@ -3,9 +3,11 @@
  * liblwip (2.1.3, its tcpip thread a pthread) linked into the desktop host's netif variant,
  * the chip's calls behind hosts/esp32/chip.h served by hosts/esp32/desktop/chip-desktop.c.
  * Each test runs one scenario of test/esp32/netif-fixture.ts in that host and judges what it
- * printed: packets out of lwIP into JS and in from JS to lwIP's UDP, the bounded queue, the
- * refusals of write(), the route hook and close(). Runs the same on both engines (each spawns
- * the host); needs no privileges (lwIP lives inside the process).
+ * printed: packets out of lwIP into JS and in from JS to lwIP's UDP, the bounded queue (also
+ * filled from another thread while JS reads), the refusals of write(), the route hook and
+ * close(); and the device's random.c, which that host links through the same seam. Runs the
+ * same on both engines (each spawns the host); needs no privileges (lwIP lives inside the
+ * process).
  */
 import { deepEqual, equal, ok } from '../assert.js';
 import { runProgram, testDirectory } from '../engine.js';
@@ -96,6 +98,18 @@ test('tunnel netif: a burst from another thread while JS reads: every packet who
   equal(r.counters.outboundQueueFull, r.failed, 'the refused ones are the queue-full drops');
 });
 
+test('esp32 random.c through the seam: fillRandom fills exactly the bytes given, differently each time', async () => {
+  const r = await scenario('random');
+  equal(r.draws.length, 2);
+  for (const draw of r.draws) {
+    equal(draw.length, 64);
+    ok(draw !== '00'.repeat(32), 'not all zero');
+  }
+  ok(r.draws[0] !== r.draws[1], 'two draws differ');
+  ok(r.view.startsWith('00'.repeat(8)) && r.view.endsWith('00'.repeat(8)), `only the subarray is filled: ${r.view}`);
+  ok(r.view.slice(16, 80) !== '00'.repeat(32), 'the subarray is filled');
+});
+
 test('tunnel netif: write() refuses oversized and malformed packets by reason, without harm to what follows', async () => {
   const r = await scenario('refused');
   deepEqual(r.results, {
@@ -131,7 +145,7 @@ test('tunnel netif: the route hook picks the longest prefix over all tunnels and
   ok(/^RangeError: (@\w+: )?more than 16 routes in all tunnels$/.test(r.errors.tooMany), r.errors.tooMany);
 });
 
-test('tunnel netif: close() removes the netif; a message already posted brings no callback, and the host exits by itself', async () => {
+test('tunnel netif: close() removes the netif; a message already posted, or packets queued behind a callback that closes, bring no callback; the host exits by itself', async () => {
   const r = await scenario('close');
   equal(r.sent, 0, 'queued before close');
   equal(r.afterClose, -4, 'ERR_RTE: lwIP has no netif for the subnet any more');
@@ -140,4 +154,6 @@ test('tunnel netif: close() removes the netif; a message already posted brings n
   ok(/tunnel closed/.test(r.writeError), r.writeError);
   equal(r.closeAgain, null, 'close() twice is harmless');
   equal(r.counters.outbound, 0);
+  deepEqual(r.queued, [0, 0, 0]);
+  equal(r.secondCallbacks, 1, 'a tunnel closed by its callback gets no more');
 });
