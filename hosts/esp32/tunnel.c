@@ -38,6 +38,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcpip.h"
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,18 @@ typedef struct {
 	const uint8_t* routes;		/* 5 bytes each (network, prefix length): open() only */
 	int routeCount;
 } NetifTunnel;
+
+/*
+ * The tunnel of a netif, which is its first member. Not netif->state: ESP-IDF's esp_netif
+ * watches every lwIP netif (netif_add_ext_callback in esp_netif_lwip.c) and, on a link or
+ * status change, takes a non-NULL netif->state for its own esp_netif_t (lwip_get_esp_netif,
+ * unless bridge or PPP support moves that to client data, which netif_add leaves NULL). With
+ * NULL it leaves our netif alone.
+ */
+static NetifTunnel* tunnelOf(struct netif* netif)
+{
+	return (NetifTunnel*)((char*)netif - offsetof(NetifTunnel, netif));
+}
 
 static void count(NetifTunnel* t, int counter)
 {
@@ -167,7 +180,7 @@ static void announce(NetifTunnel* t)
 /* netif->output for IPv4: on the tcpip thread; never waits for JS */
 static err_t tunnelOutput(struct netif* netif, struct pbuf* p, const ip4_addr_t* next)
 {
-	NetifTunnel* t = netif->state;
+	NetifTunnel* t = tunnelOf(netif);
 	unsigned tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
 	unsigned head = atomic_load_explicit(&t->head, memory_order_acquire);
 	unsigned slot;
@@ -250,7 +263,7 @@ static int refusal(const uint8_t* packet, size_t length, size_t mtu)
 
 static err_t tunnelInit(struct netif* netif)
 {
-	NetifTunnel* t = netif->state;
+	NetifTunnel* t = tunnelOf(netif);
 	netif->name[0] = 't';
 	netif->name[1] = 'u';
 	netif->output = tunnelOutput;
@@ -273,7 +286,7 @@ static void addOnTcpip(void* data)
 		call->result = ERR_MEM;
 		return;
 	}
-	if (!netif_add(&t->netif, &t->address, &t->netmask, IP4_ADDR_ANY4, t, tunnelInit, tcpip_input)) {
+	if (!netif_add(&t->netif, &t->address, &t->netmask, IP4_ADDR_ANY4, NULL, tunnelInit, tcpip_input)) {
 		call->result = ERR_IF;
 		return;
 	}
