@@ -4,9 +4,12 @@
  *   1. npm dependencies (npm ci, without install scripts: @agoric/xsnap's own postinstall
  *      builds xsnap-worker, which we don't use);
  *   2. system packages: Mbed TLS headers (libmbedtls-dev) for the XS host, strongSwan (the
- *      interop tests' peer, when root; the tunnel bench's yardstick), and with --bench
- *      valgrind; installed with apt-get when root, else one line says which command to run;
+ *      interop tests' peer, when root; the tunnel bench's yardstick), for the tests Debian's
+ *      lwIP (liblwip-dev), and with --bench valgrind; installed with apt-get when root, else
+ *      one line says which command to run;
  *   3. the desktop XS host, hosts/lin -> build/lin/release/xs-ipsec-lin (make, incremental);
+ *      for the tests also the ESP32 C's compile check and the host's variant with the device's
+ *      tunnel netif over lwIP (make -C hosts/esp32 -> build/lin/release/xs-ipsec-lin-netif);
  *   4. TypeScript -> build/js (tsc), and the portable core type-checked without Node types;
  *   5. the XS module tree build/xs-modules: the @noble packages transpiled for XS (esbuild,
  *      class static fields lowered: XS bug, see ../shared/notes/xs-engine.md), the host
@@ -22,6 +25,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const XS_HOST = join(ROOT, 'build/lin/release/xs-ipsec-lin');
 /** the same host without mxDebug, as a device release build: what bench/ measures */
 export const XS_BENCH_HOST = join(ROOT, 'build/lin/bench/xs-ipsec-lin');
+/** the host with the device's tunnel netif over Debian's lwIP (hosts/esp32): test/esp32 runs it */
+export const XS_NETIF_HOST = join(ROOT, 'build/lin/release/xs-ipsec-lin-netif');
 export const XS_MODULES = join(ROOT, 'build/xs-modules');
 export const JS_OUT = join(ROOT, 'build/js');
 
@@ -49,9 +54,11 @@ function npmDependencies() {
   run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund']);
 }
 
-function systemPackages(bench) {
+function systemPackages(bench, tests) {
   const missing = [];
   if (!existsSync('/usr/include/psa/crypto.h') || !existsSync('/usr/include/mbedtls/version.h')) missing.push('libmbedtls-dev');
+  // the ESP32 tunnel netif's compile check and desktop test (hosts/esp32, test/esp32)
+  if (tests && !existsSync('/usr/include/lwip/lwip/netif.h')) missing.push('liblwip-dev');
   const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
   if (!has('make')) missing.push('make');
   if (!has('cc')) missing.push('gcc');
@@ -88,10 +95,14 @@ function systemPackages(bench) {
   process.exit(1);
 }
 
-function xsHost(bench) {
+function xsHost(bench, tests) {
   say('building the XS host (hosts/lin)');
   run('make', ['-C', 'hosts/lin', '-j2', 'GOAL=release']);
   if (bench) run('make', ['-C', 'hosts/lin', '-j2', 'GOAL=bench']);
+  if (tests) {
+    say('checking the ESP32 C and building the host with its tunnel netif (hosts/esp32)');
+    run('make', ['-C', 'hosts/esp32', '-j2']);
+  }
 }
 
 function typescript() {
@@ -135,8 +146,9 @@ async function xsModules() {
       outfile: fastCheck, logLevel: 'warning',
     });
   }
-  // Binding modules, by their Moddable module names ("timer", "crypto-psa", "lin/process", ...)
-  for (const dir of ['hosts/lin/modules', 'hosts/native']) {
+  // Binding modules, by their Moddable module names ("timer", "crypto-psa", "lin/process", ...,
+  // and the desktop-only "esp32-desktop/native" and "esp32-desktop/lwip-test" of the netif tests)
+  for (const dir of ['hosts/lin/modules', 'hosts/native', 'hosts/esp32/desktop/modules']) {
     for (const file of walk(join(ROOT, dir))) {
       if (!file.endsWith('.js')) continue;
       const to = join(XS_MODULES, relative(join(ROOT, dir), file));
@@ -192,16 +204,17 @@ function exampleManifests() {
   return existsSync(examples) ? readdirSync(examples).map((d) => join(examples, d, 'manifest.json')).filter((f) => existsSync(f)) : [];
 }
 
-export async function setup({ bench = false } = {}) {
+/** bench: also the bench host and valgrind; tests: also what only the tests need (lwIP) */
+export async function setup({ bench = false, tests = false } = {}) {
   npmDependencies();
-  systemPackages(bench);
-  xsHost(bench);
+  systemPackages(bench, tests);
+  xsHost(bench, tests);
   typescript();
   await xsModules();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await setup({ bench: process.argv.includes('--bench') });
+  await setup({ bench: process.argv.includes('--bench'), tests: true });
   if (!existsSync(XS_HOST)) process.exit(1);
   say('ready');
 }

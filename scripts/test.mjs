@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { JS_OUT, ROOT, setup, XS_HOST, XS_MODULES } from './setup.mjs';
 
-await setup();
+await setup({ tests: true });
 
 function* walk(dir) {
   for (const name of readdirSync(dir).sort()) {
