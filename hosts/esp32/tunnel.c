@@ -28,7 +28,7 @@
  * destination (or, on a netif without broadcast, whose gateway it is), then whatever
  * LWIP_HOOK_IP4_ROUTE_SRC answers (asked with src NULL), then the default netif (Wi-Fi). So a
  * route of ours beyond the tunnel's own subnet reaches the tunnel one of two ways, chosen when
- * the tunnel opens (routingOnTcpip) and shown to JS as `routing`:
+ * the tunnel opens (addOnTcpip) and shown to JS as `routing`:
  *   hook     our route hook, netif_tunnel_route(), is lwIP's LWIP_HOOK_IP4_ROUTE_SRC: ESP-IDF's
  *            lwIP with lwip-hooks.h as its ESP_IDF_LWIP_HOOK_FILENAME (see there). It answers
  *            each route's destinations with the longest prefix over all tunnels, never a
@@ -47,8 +47,13 @@
  *            IPsec peer's outer address (IKE and ESP would loop into the tunnel), or all of
  *            IPv4 (0.0.0.0/0), is refused: those routes need the hook.
  * The mode is found by asking lwIP: ip4_route() for an address on no connected subnet asks
- * the hook only where it is compiled in (routeHookActive). The desktop test calls the hook
- * directly too (hosts/esp32/desktop/lwip-test.c).
+ * the hook only where it is compiled in (routeHookActive; not a route's own address, see
+ * there). Routes change only when a tunnel opens or closes, and each opening asks again and
+ * checks its netmask against the netifs and peers of that moment; a Wi-Fi subnet that DHCP
+ * changes later is not checked again. With the hook too, the tunnel's own prefix may hold no
+ * peer, default gateway or other netif's subnet. The desktop test calls the hook directly, and
+ * can have the question answered as ESP-IDF's lwIP with our hook would (chip.h,
+ * chipEmulateRouteHook): hosts/esp32/desktop/lwip-test.c.
  */
 #include "xsmc.h"
 #include "xs.h"
