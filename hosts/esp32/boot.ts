@@ -7,12 +7,18 @@
  * proposal order applied: hosts/moddable/device-config.ts), runs the crypto self-test, opens the lwIP tunnel netif
  * (./tunnel.ts) and runs the firmware (hosts/moddable/firmware.ts). Returns it running.
  *
+ * The tunnel's routes reach it through lwIP's route hook where that is compiled into ESP-IDF's
+ * lwIP, else through a netmask that covers them (./tunnel.ts, `routing`; the log says which).
+ * Either way the IPsec peers' outer addresses must stay outside: they are passed as `peers`.
+ *
  * No ICMP raw socket on the device: on lwIP, a RAW PCB that keeps a packet takes it from
  * lwIP's own ICMP (SocketHostOptions.icmp), so the device would stop answering pings.
  */
 import config from 'mc/config';
 import Net from 'net';
 import Preference from 'preference';
+import { outerPeers } from '../../src/config/gateway-config.js';
+import { LogLevel } from '../../src/log.js';
 import { Firmware } from '../moddable/firmware.js';
 import { DEVICE_CONFIG_DOMAIN, DEVICE_CONFIG_KEY, describeDeviceConfig, loadGatewayDocument } from '../moddable/device-config.js';
 import { runSelfTest } from '../moddable/self-test.js';
@@ -32,7 +38,11 @@ export function boot(): Firmware {
   const firmware = new Firmware({
     readDocument: () => loadGatewayDocument(Net.get('IP')),
     source: describeDeviceConfig(),
-    openTunnel: (config, mtu) => new NetifTunnel({ address: config.tunnel.address, mtu, routes: config.tunnel.routes }),
+    openTunnel: (config, mtu, log) => {
+      const tunnel = new NetifTunnel({ address: config.tunnel.address, mtu, routes: config.tunnel.routes, peers: outerPeers(config) });
+      log.log('net', LogLevel.CONTROL, `tunnel ${config.tunnel.address}: routes ${config.tunnel.routes.join(', ') || 'none'} by ${tunnel.routing === 'hook' ? 'the lwIP route hook' : `netmask ${tunnel.netmask} (no lwIP route hook)`}`);
+      return tunnel;
+    },
     print,
     now: () => (Date.now() - start) / 1000,
     icmp: false,

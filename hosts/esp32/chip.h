@@ -21,10 +21,13 @@
  *                            source-address routing hook ESP-IDF installs as
  *                            LWIP_HOOK_IP4_ROUTE_SRC; ours (tunnel.c, wired by lwip-hooks.h)
  *                            replaces it and asks it for what it does not route itself.
+ *   chipIp4Route             lwIP's ip4_route(): which netif lwIP picks for a destination
+ *                            (tunnel.c asks it whether lwIP calls our route hook).
  * And what only the desktop needs (no-ops on the chip, where the machine's message queue
  * always exists): chipMessagesOpen/chipMessagesClose bracket the time a module may post
  * messages, so that hosts/lin's event loop watches for them and still ends when nothing can
- * arrive any more.
+ * arrive any more; chipEmulateRouteHook (desktop only) makes chipIp4Route answer as ESP-IDF's
+ * lwIP with lwip-hooks.h would, for the test of the hook's own routing.
  */
 #ifndef XS_IPSEC_CHIP_H
 #define XS_IPSEC_CHIP_H
@@ -45,6 +48,7 @@ struct netif;
 
 #define chipNetworkStart() (esp_netif_init() == ESP_OK ? 0 : -1)
 #define chipNextRouteHook(src, dest) ip4_route_src_hook(src, dest)
+#define chipIp4Route(dest) ip4_route(dest)
 #define chipMessagesOpen(the) ((void)(the))
 #define chipMessagesClose(the) ((void)(the))
 
@@ -63,6 +67,12 @@ int chipNetworkStart(void);
 /* Debian's lwIP has no route hook, and nothing to chain to: NULL lets lwIP use its default
    netif, as ESP-IDF's hook does for a source address that is no netif's */
 #define chipNextRouteHook(src, dest) ((void)(src), (void)(dest), (struct netif*)NULL)
+
+/* lwIP's ip4_route(); with chipEmulateRouteHook(1), what ESP-IDF's lwIP would answer with our
+   hook compiled in (lwIP 2.1's order: a connected subnet, then the hook, then ip4_route's
+   default netif). Only the question is emulated: lwIP's own sends still route without it. */
+struct netif* chipIp4Route(const ip4_addr_t* dest);
+void chipEmulateRouteHook(int on);
 
 /* while open (counted), the event loop watches for messages; after the last close it still
    delivers those already posted, then stops watching */

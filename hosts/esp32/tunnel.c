@@ -24,26 +24,55 @@
  * handle does; after close() a message that still arrives finds the tunnel closed and only
  * drops its reference, and the memory goes with the last reference.
  *
- * Routes: lwIP picks the netif whose subnet holds the destination, else its default netif
- * (Wi-Fi). Destinations beyond the tunnel's own subnet reach it through our route hook,
- * netif_tunnel_route(), which ESP-IDF's lwIP calls as LWIP_HOOK_IP4_ROUTE_SRC once
- * lwip-hooks.h is its ESP_IDF_LWIP_HOOK_FILENAME (see there). Debian's lwIP has no hook: the
- * desktop test calls it directly (hosts/esp32/desktop/lwip-test.c).
+ * Routes: lwIP 2.1's ip4_route() picks, in this order, the first netif whose subnet holds the
+ * destination (or, on a netif without broadcast, whose gateway it is), then whatever
+ * LWIP_HOOK_IP4_ROUTE_SRC answers (asked with src NULL), then the default netif (Wi-Fi). So a
+ * route of ours beyond the tunnel's own subnet reaches the tunnel one of two ways, chosen when
+ * the tunnel opens (addOnTcpip) and shown to JS as `routing`:
+ *   hook     our route hook, netif_tunnel_route(), is lwIP's LWIP_HOOK_IP4_ROUTE_SRC: ESP-IDF's
+ *            lwIP with lwip-hooks.h as its ESP_IDF_LWIP_HOOK_FILENAME (see there). It answers
+ *            each route's destinations with the longest prefix over all tunnels, never a
+ *            peer's outer address; the netif keeps its own prefix as its netmask.
+ *   netmask  no hook: ESP-IDF's lwipopts.h defines LWIP_HOOK_IP4_ROUTE_SRC as its own
+ *            ip4_route_src_hook (source-address routing: the netif whose address is the
+ *            source, none for an unbound socket, and Moddable's sockets bind to IP_ADDR_ANY),
+ *            and the Moddable SDK's build has no way to compile the lwip component with ours;
+ *            Debian's lwIP (the desktop test's) has no hook either. The netif then gets the
+ *            longest prefix that covers its address and all its routes as its netmask, so that
+ *            ip4_route()'s first loop (the subnet match) sends those destinations here. The
+ *            netif has no ARP and no broadcast, so a wider "connected" subnet costs nothing
+ *            but the addresses it covers beyond the tunnel's prefix and routes: tunnelOutput
+ *            drops those (outboundNoRoute) rather than hand JS what no policy carries. A
+ *            covering prefix that would take another netif's subnet, the default gateway or an
+ *            IPsec peer's outer address (IKE and ESP would loop into the tunnel), or all of
+ *            IPv4 (0.0.0.0/0), is refused: those routes need the hook.
+ * The mode is found by asking lwIP: ip4_route() for an address on no connected subnet asks
+ * the hook only where it is compiled in (routeHookActive; not a route's own address, see
+ * there). Routes change only when a tunnel opens or closes, and each opening asks again and
+ * checks its netmask against the netifs and peers of that moment; a Wi-Fi subnet that DHCP
+ * changes later is not checked again. With the hook too, the tunnel's own prefix may hold no
+ * peer, default gateway or other netif's subnet. The desktop test calls the hook directly, and
+ * can have the question answered as ESP-IDF's lwIP with our hook would (chip.h,
+ * chipEmulateRouteHook): hosts/esp32/desktop/lwip-test.c.
  */
 #include "xsmc.h"
 #include "xs.h"
 #include "chip.h"
 #include "tunnel.h"
+#include "lwip/ip4.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcpip.h"
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* all tunnels' routes together: a gateway has a handful of tunnels with a few prefixes each */
 #define MAX_ROUTES 16
+/* all tunnels' peers (outer addresses) together: one or two central gateways each */
+#define MAX_PEERS 16
 /* lwIP's IPv4 minimum MTU is 68 (RFC 791); a slot of 65535 would be a packet no peer sends */
 #define MIN_MTU 68
 #define MAX_MTU 9000
@@ -56,15 +85,25 @@ typedef struct {
 	struct netif* netif;
 } TunnelRoute;
 
+typedef struct {
+	uint32_t address;	/* network byte order */
+	struct netif* netif;
+} TunnelPeer;
+
 /* read and written only on the tcpip thread (or with its core lock): netif_tunnel_route runs
    there, and tunnels add and remove theirs there (addOnTcpip, removeOnTcpip) */
 static TunnelRoute gRoutes[MAX_ROUTES];
 static int gRouteCount = 0;
+static TunnelPeer gPeers[MAX_PEERS];
+static int gPeerCount = 0;
+/* how often lwIP asked the hook: routeHookActive() watches it move */
+static unsigned gHookAsked = 0;
 
 enum {
 	COUNTER_OUTBOUND,		/* packets given to the callback */
 	COUNTER_OUTBOUND_QUEUE_FULL,	/* dropped: the ring was full */
 	COUNTER_OUTBOUND_TOO_LONG,	/* dropped: longer than the MTU (a slot) */
+	COUNTER_OUTBOUND_NO_ROUTE,	/* dropped: in the netmask but in neither the prefix nor a route */
 	COUNTER_INBOUND,		/* packets written to lwIP */
 	COUNTER_INBOUND_TOO_LONG,	/* refused: longer than the MTU */
 	COUNTER_INBOUND_MALFORMED,	/* refused: not an IPv4 packet whose header fits */
@@ -89,9 +128,13 @@ typedef struct {
 	uint8_t* slots;			/* depth slots of mtu bytes */
 	int delivering;			/* the slot being delivered, -1 outside the callback */
 	ip4_addr_t address;
-	ip4_addr_t netmask;
-	const uint8_t* routes;		/* 5 bytes each (network, prefix length): open() only */
+	uint8_t prefix;			/* the tunnel's own, as configured */
+	uint8_t hooked;			/* routing: 1 hook, 0 netmask (addOnTcpip) */
+	ip4_addr_t netmask;		/* the netif's: the own prefix's, or the covering one */
+	TunnelRoute routes[MAX_ROUTES];	/* netif unset: these are the tunnel's own copy */
 	int routeCount;
+	uint32_t peers[MAX_PEERS];	/* network byte order */
+	int peerCount;
 } NetifTunnel;
 
 /*
@@ -127,19 +170,55 @@ static uint32_t maskOf(int prefix)
 	return prefix ? lwip_htonl(0xFFFFFFFFu << (32 - prefix)) : 0;
 }
 
-struct netif* netif_tunnel_route(const ip4_addr_t* src, const ip4_addr_t* dest)
+/* the length of a netmask that lwIP holds (contiguous ones, network byte order) */
+static int prefixOf(const ip4_addr_t* mask)
+{
+	uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
+	int n = 0;
+	while (n < 32 && (m & (0x80000000u >> n)))
+		n++;
+	return n;
+}
+
+/* whether a/aPrefix and b/bPrefix share an address: one holds the other */
+static int overlap(uint32_t a, int aPrefix, uint32_t b, int bPrefix)
+{
+	uint32_t mask = maskOf(aPrefix < bPrefix ? aPrefix : bPrefix);
+	return (a & mask) == (b & mask);
+}
+
+/* the netif whose subnet holds dest, as ip4_route()'s first loop finds it, or NULL */
+static struct netif* connectedNetif(const ip4_addr_t* dest)
 {
 	struct netif* netif;
-	TunnelRoute* best = NULL;
-	int i;
-	/* a destination on a connected subnet goes there, as lwIP's ip4_route() decides before it
-	   asks the hook with src NULL: the same answer whichever way lwIP asks (ip4_route_src()
-	   asks first); lwIP finds that netif itself when we answer NULL */
 	NETIF_FOREACH(netif) {
 		if (netif_is_up(netif) && netif_is_link_up(netif) && !ip4_addr_isany_val(*netif_ip4_addr(netif))
 				&& ip4_addr_netcmp(dest, netif_ip4_addr(netif), netif_ip4_netmask(netif)))
-			return chipNextRouteHook(src, dest);
+			return netif;
 	}
+	return NULL;
+}
+
+static int isPeer(const ip4_addr_t* dest)
+{
+	int i;
+	for (i = 0; i < gPeerCount; i++)
+		if (gPeers[i].address == ip4_addr_get_u32(dest))
+			return 1;
+	return 0;
+}
+
+struct netif* netif_tunnel_route(const ip4_addr_t* src, const ip4_addr_t* dest)
+{
+	TunnelRoute* best = NULL;
+	int i;
+	gHookAsked++;
+	/* a destination on a connected subnet goes there, as lwIP's ip4_route() decides before it
+	   asks the hook with src NULL: the same answer whichever way lwIP asks (ip4_route_src()
+	   asks first); lwIP finds that netif itself when we answer NULL. A peer's outer address
+	   never enters a tunnel: IKE and ESP to it would loop (a route of 0.0.0.0/0 holds it). */
+	if (connectedNetif(dest) || isPeer(dest))
+		return chipNextRouteHook(src, dest);
 	for (i = 0; i < gRouteCount; i++) {
 		TunnelRoute* r = &gRoutes[i];
 		if ((ip4_addr_get_u32(dest) & r->mask) == r->network && netif_is_up(r->netif) && (!best || r->prefix > best->prefix))
@@ -148,12 +227,130 @@ struct netif* netif_tunnel_route(const ip4_addr_t* src, const ip4_addr_t* dest)
 	return best ? best->netif : chipNextRouteHook(src, dest);
 }
 
+/*
+ * Whether lwIP asks our hook: ip4_route() for an address on no connected subnet reaches
+ * LWIP_HOOK_IP4_ROUTE_SRC, if it is ours, before the default netif. Not a route's own address:
+ * 0.0.0.0 (0.0.0.0/0's) is the unset gateway of every point-to-point netif, which ip4_route()
+ * matches in its first loop, and a route may hold our own or another netif's subnet. The
+ * documentation addresses (RFC 5737) are on no subnet of a device, but one may be a test's.
+ */
+static int routeHookActive(void)
+{
+	static const uint32_t probes[] = { PP_HTONL(0xC0000201UL), PP_HTONL(0xC6336401UL), PP_HTONL(0xCB007101UL) };
+	size_t i;
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		ip4_addr_t probe;
+		unsigned asked = gHookAsked;
+		ip4_addr_set_u32(&probe, probes[i]);
+		if (connectedNetif(&probe))
+			continue;
+		chipIp4Route(&probe);
+		return gHookAsked != asked;
+	}
+	return 0;
+}
+
+/* the longest prefix that holds the tunnel's own prefix and every route */
+static int coveringPrefix(const NetifTunnel* t)
+{
+	uint32_t address = lwip_ntohl(ip4_addr_get_u32(&t->address));
+	int prefix = t->prefix;
+	int i;
+	for (i = 0; i < t->routeCount; i++) {
+		uint32_t differ = address ^ lwip_ntohl(t->routes[i].network);
+		int common = differ ? __builtin_clz(differ) : 32;
+		if (t->routes[i].prefix < prefix)
+			prefix = t->routes[i].prefix;
+		if (common < prefix)
+			prefix = common;
+	}
+	return prefix;
+}
+
+/* "a.b.c.d/n", the address as given (host bits too) */
+static void describePrefix(char* out, size_t size, uint32_t address, int prefix)
+{
+	ip4_addr_t a;
+	char text[IP4ADDR_STRLEN_MAX];
+	ip4_addr_set_u32(&a, address);
+	snprintf(out, size, "%s/%d", ip4addr_ntoa_r(&a, text, sizeof(text)), prefix);
+}
+
+#define HOOK_NEEDS "the route hook: ESP-IDF's lwip component compiled with ESP_IDF_LWIP_HOOK_FILENAME=\"lwip-hooks.h\" and hosts/esp32 on its include path (hosts/esp32/lwip-hooks.h)"
+
+/*
+ * Why the netif cannot have netmask/prefix (network byte order), written into message; 0 when
+ * it can. Checked in both modes (with the hook, for the tunnel's own prefix): a peer or the
+ * default gateway inside it would send IKE and ESP into the tunnel; another netif's subnet
+ * inside or around it would be lost to one of the two, whichever ip4_route() meets first.
+ */
+static int netmaskConflict(const NetifTunnel* t, int prefix, char* message, size_t size)
+{
+	uint32_t network = ip4_addr_get_u32(&t->address) & maskOf(prefix);
+	char netmask[24], tunnel[24], other[24];
+	int widened = prefix < t->prefix; /* only without the hook */
+	const char* what = widened ? "the netmask that covers its routes without the route hook," : "its prefix";
+	const char* remedy = widened ? "; routes that wide need " HOOK_NEEDS : "";
+	struct netif* netif;
+	int i;
+	describePrefix(netmask, sizeof(netmask), network, prefix);
+	describePrefix(tunnel, sizeof(tunnel), ip4_addr_get_u32(&t->address), t->prefix);
+	if (prefix == 0) {
+		snprintf(message, size, "tunnel %s: routes that span all of IPv4 (0.0.0.0/0) need %s", tunnel, HOOK_NEEDS);
+		return 1;
+	}
+	for (i = 0; i < t->peerCount; i++) {
+		if ((t->peers[i] & maskOf(prefix)) == network) {
+			ip4_addr_t peer;
+			ip4_addr_set_u32(&peer, t->peers[i]);
+			snprintf(message, size, "tunnel %s: %s %s holds peer %s, and IKE and ESP to it would loop into the tunnel%s",
+				tunnel, what, netmask, ip4addr_ntoa_r(&peer, other, sizeof(other)), remedy);
+			return 1;
+		}
+	}
+	NETIF_FOREACH(netif) {
+		if (netif != &t->netif && netif_is_up(netif) && !ip4_addr_isany_val(*netif_ip4_addr(netif))
+				&& overlap(network, prefix, ip4_addr_get_u32(netif_ip4_addr(netif)), prefixOf(netif_ip4_netmask(netif)))) {
+			describePrefix(other, sizeof(other), ip4_addr_get_u32(netif_ip4_addr(netif)), prefixOf(netif_ip4_netmask(netif)));
+			snprintf(message, size, "tunnel %s: %s %s overlaps interface %c%c%u (%s)%s",
+				tunnel, what, netmask, netif->name[0], netif->name[1], (unsigned)netif->num, other, remedy);
+			return 1;
+		}
+	}
+	if (netif_default && netif_default != &t->netif && !ip4_addr_isany_val(*netif_ip4_gw(netif_default))
+			&& (ip4_addr_get_u32(netif_ip4_gw(netif_default)) & maskOf(prefix)) == network) {
+		snprintf(message, size, "tunnel %s: %s %s holds the default gateway %s%s",
+			tunnel, what, netmask, ip4addr_ntoa_r(netif_ip4_gw(netif_default), other, sizeof(other)), remedy);
+		return 1;
+	}
+	return 0;
+}
+
+/* whether the tunnel carries dest: its own prefix or one of its routes */
+static int carries(const NetifTunnel* t, uint32_t dest)
+{
+	int i;
+	if ((dest & maskOf(t->prefix)) == (ip4_addr_get_u32(&t->address) & maskOf(t->prefix)))
+		return 1;
+	for (i = 0; i < t->routeCount; i++)
+		if ((dest & t->routes[i].mask) == t->routes[i].network)
+			return 1;
+	return 0;
+}
+
 static void removeRoutes(struct netif* netif)
 {
 	int i = 0;
 	while (i < gRouteCount) {
 		if (gRoutes[i].netif == netif)
 			gRoutes[i] = gRoutes[--gRouteCount];
+		else
+			i++;
+	}
+	i = 0;
+	while (i < gPeerCount) {
+		if (gPeers[i].netif == netif)
+			gPeers[i] = gPeers[--gPeerCount];
 		else
 			i++;
 	}
@@ -184,7 +381,13 @@ static err_t tunnelOutput(struct netif* netif, struct pbuf* p, const ip4_addr_t*
 	unsigned tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
 	unsigned head = atomic_load_explicit(&t->head, memory_order_acquire);
 	unsigned slot;
+	uint32_t dest;
 	LWIP_UNUSED_ARG(next); /* the next hop: one peer, the gateway, behind this interface */
+	/* the header's destination (RFC 791 §3.1, at 16): lwIP's own packets and those it forwards */
+	if (pbuf_copy_partial(p, &dest, 4, 16) != 4 || !carries(t, dest)) {
+		count(t, COUNTER_OUTBOUND_NO_ROUTE);
+		return ERR_RTE;
+	}
 	if (p->tot_len > t->mtu) {
 		count(t, COUNTER_OUTBOUND_TOO_LONG);
 		return ERR_BUF;
@@ -275,29 +478,42 @@ static err_t tunnelInit(struct netif* netif)
 typedef struct {
 	NetifTunnel* tunnel;
 	err_t result;
+	char message[400];	/* why the tunnel was refused */
 } TunnelCall;
 
+/* Adds the netif with the netmask its routing needs (see the top), or refuses it with
+   call->message: nothing of it stays in lwIP then. */
 static void addOnTcpip(void* data)
 {
 	TunnelCall* call = data;
 	NetifTunnel* t = call->tunnel;
-	int i;
-	if (gRouteCount + t->routeCount > MAX_ROUTES) {
+	int prefix, i;
+	if (gRouteCount + t->routeCount > MAX_ROUTES || gPeerCount + t->peerCount > MAX_PEERS) {
+		snprintf(call->message, sizeof(call->message), "more than %d %s in all tunnels",
+			gRouteCount + t->routeCount > MAX_ROUTES ? MAX_ROUTES : MAX_PEERS, gRouteCount + t->routeCount > MAX_ROUTES ? "routes" : "peers");
 		call->result = ERR_MEM;
 		return;
 	}
+	/* asked again for each tunnel: lwIP's routing is what it is, but cheap to ask */
+	t->hooked = (uint8_t)routeHookActive();
+	prefix = t->hooked ? t->prefix : coveringPrefix(t);
+	if (netmaskConflict(t, prefix, call->message, sizeof(call->message))) {
+		call->result = ERR_VAL;
+		return;
+	}
+	ip4_addr_set_u32(&t->netmask, maskOf(prefix));
 	if (!netif_add(&t->netif, &t->address, &t->netmask, IP4_ADDR_ANY4, NULL, tunnelInit, tcpip_input)) {
+		snprintf(call->message, sizeof(call->message), "lwIP refused the tunnel interface");
 		call->result = ERR_IF;
 		return;
 	}
 	for (i = 0; i < t->routeCount; i++) {
-		const uint8_t* r = t->routes + 5 * i;
-		TunnelRoute* route = &gRoutes[gRouteCount++];
-		route->prefix = r[4];
-		route->mask = maskOf(r[4]);
-		memcpy(&route->network, r, 4);
-		route->network &= route->mask;
-		route->netif = &t->netif;
+		gRoutes[gRouteCount] = t->routes[i];
+		gRoutes[gRouteCount++].netif = &t->netif;
+	}
+	for (i = 0; i < t->peerCount; i++) {
+		gPeers[gPeerCount].address = t->peers[i];
+		gPeers[gPeerCount++].netif = &t->netif;
 	}
 	netif_set_link_up(&t->netif);
 	netif_set_up(&t->netif);
@@ -317,7 +533,7 @@ static void removeOnTcpip(void* data)
    way: those packets were accepted from lwIP, and the tunnel is gone). */
 static void tunnelClose(NetifTunnel* t)
 {
-	TunnelCall call = { t, ERR_OK };
+	TunnelCall call = { t, ERR_OK, "" };
 	if (!atomic_exchange(&t->open, 0))
 		return;
 	tcpip_callback_wait(removeOnTcpip, &call);
@@ -356,20 +572,25 @@ static uint8_t* bufferRange(xsMachine* the, xsSlot* slot, xsIntegerValue offset,
 	return (uint8_t*)data + offset;
 }
 
-/* open(target, address, prefixLength, mtu, depth, routes) -> handle
-     address: 4 bytes; routes: 5 bytes each, network then prefix length (tunnel.ts checks them) */
+/* open(target, address, prefixLength, mtu, depth, routes, peers, routing) -> handle
+     address: 4 bytes; routes: 5 bytes each, network then prefix length (tunnel.ts checks them);
+     peers: 4 bytes each, the outer addresses the tunnel must never carry; routing: 5 bytes
+     filled here, 1 for the hook (0 netmask), then the netif's netmask */
 void xs_netif_tunnel_open(xsMachine* the)
 {
 	NetifTunnel* t;
 	TunnelCall call;
 	uint8_t* address;
+	uint8_t* routing;
 	void* routes;
-	xsUnsignedValue routesSize;
+	void* peers;
+	xsUnsignedValue routesSize, peersSize;
 	int prefix = xsmcToInteger(xsArg(2));
 	int mtu = xsmcToInteger(xsArg(3));
 	int depth = xsmcToInteger(xsArg(4));
 	int i;
 	address = bufferRange(the, &xsArg(1), 0, 4, 0);
+	routing = bufferRange(the, &xsArg(7), 0, 5, 1);
 	if (prefix < 0 || prefix > 32)
 		xsRangeError("prefix length %d: not 0 to 32", prefix);
 	if (mtu < MIN_MTU || mtu > MAX_MTU)
@@ -382,6 +603,9 @@ void xs_netif_tunnel_open(xsMachine* the)
 	for (i = 0; i < (int)(routesSize / 5); i++)
 		if (((uint8_t*)routes)[5 * i + 4] > 32)
 			xsRangeError("route %d: prefix length over 32", i);
+	xsmcGetBufferReadable(xsArg(6), &peers, &peersSize);
+	if (peersSize % 4 || peersSize / 4 > MAX_PEERS)
+		xsRangeError("peers: %u bytes, not 4 per peer up to %d peers", (unsigned)peersSize, MAX_PEERS);
 	if (chipNetworkStart() != 0)
 		xsUnknownError("lwIP did not start");
 	t = calloc(1, sizeof(NetifTunnel));
@@ -404,20 +628,32 @@ void xs_netif_tunnel_open(xsMachine* the)
 	atomic_init(&t->references, 1);
 	atomic_init(&t->open, 1);
 	memcpy(&t->address, address, 4);
-	ip4_addr_set_u32(&t->netmask, maskOf(prefix));
-	t->routes = routes;
+	t->prefix = (uint8_t)prefix;
 	t->routeCount = (int)(routesSize / 5);
+	for (i = 0; i < t->routeCount; i++) {
+		const uint8_t* r = (const uint8_t*)routes + 5 * i;
+		t->routes[i].prefix = r[4];
+		t->routes[i].mask = maskOf(r[4]);
+		memcpy(&t->routes[i].network, r, 4);
+		t->routes[i].network &= t->routes[i].mask;
+	}
+	t->peerCount = (int)(peersSize / 4);
+	memcpy(t->peers, peers, peersSize);
 	call.tunnel = t;
 	call.result = ERR_OK;
+	call.message[0] = 0;
 	chipMessagesOpen(the);
 	if (tcpip_callback_wait(addOnTcpip, &call) != ERR_OK || call.result != ERR_OK) {
 		chipMessagesClose(the);
 		release(t);
-		if (call.result == ERR_MEM)
-			xsRangeError("more than %d routes in all tunnels", MAX_ROUTES);
+		/* thrown as built: xsRangeError's message is cut at 127 bytes */
+		if (call.result == ERR_MEM || call.result == ERR_VAL)
+			xsThrow(xsNew1(xsGlobal, xsID("RangeError"), xsString(call.message)));
 		xsUnknownError("lwIP refused the tunnel interface");
 	}
-	t->routes = NULL;
+	routing = bufferRange(the, &xsArg(7), 0, 5, 1); /* again: no buffer moves, but no need to rely on it */
+	routing[0] = t->hooked;
+	memcpy(routing + 1, &t->netmask, 4);
 	t->target = xsArg(0);
 	xsRemember(t->target);
 	xsResult = xsNewHostObject(xs_netif_tunnel_destructor);

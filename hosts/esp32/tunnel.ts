@@ -1,9 +1,21 @@
 /**
  * The device's tunnel interface: an lwIP netif (native part: tunnel.c), the counterpart of the
- * simulator's TUN device (lin/tun). What lwIP routes into it (the tunnel's subnet, and
- * `routes` through the route hook: lwip-hooks.h) arrives as callback(2, byteCount) on the XS
- * machine's thread, and read(buffer, offset) inside the callback copies the packet; write()
- * hands an opened inner packet to lwIP as if it had arrived on the interface.
+ * simulator's TUN device (lin/tun). What lwIP routes into it (the tunnel's subnet and `routes`)
+ * arrives as callback(2, byteCount) on the XS machine's thread, and read(buffer, offset) inside
+ * the callback copies the packet; write() hands an opened inner packet to lwIP as if it had
+ * arrived on the interface.
+ *
+ * lwIP has no routing table: ip4_route() (lwIP 2.1) takes a connected subnet, then the
+ * LWIP_HOOK_IP4_ROUTE_SRC hook, then the default netif. `routing` says how `routes` get here:
+ *   'hook'     our hook is compiled into lwIP (hosts/esp32/lwip-hooks.h: ESP-IDF's lwip
+ *              component built with ESP_IDF_LWIP_HOOK_FILENAME and hosts/esp32 on its include
+ *              path); the netmask is the tunnel's own prefix's;
+ *   'netmask'  it is not (the Moddable SDK's build cannot set that on the lwip component, and
+ *              ESP-IDF's own hook routes by source address, which unbound sockets lack): the
+ *              netif's netmask is widened to the longest prefix that holds its address and every
+ *              route, and the netif drops (outboundNoRoute) what that prefix holds beyond them.
+ *              The constructor refuses (RangeError) a prefix that would hold another interface's
+ *              subnet, the default gateway or one of `peers`, or all of IPv4.
  *
  * A Moddable manifest takes this file and tunnel.c together ("./hosts/esp32/tunnel"). On the
  * desktop, import "esp32-desktop/native" first (hosts/esp32/desktop/native.c).
@@ -15,7 +27,7 @@ import type { TunnelInterface } from '../moddable/socket-host.js';
 // SDK's xs/includes/xs.d.ts declares it, the @moddable/typings package does not (yet)
 declare function native(name: string): (...args: any[]) => any;
 
-const open: (target: object, address: Uint8Array, prefixLength: number, mtu: number, depth: number, routes: Uint8Array) => object = native('xs_netif_tunnel_open');
+const open: (target: object, address: Uint8Array, prefixLength: number, mtu: number, depth: number, routes: Uint8Array, peers: Uint8Array, routing: Uint8Array) => object = native('xs_netif_tunnel_open');
 const readPacket: (handle: object, buffer: Uint8Array, offset: number) => number = native('xs_netif_tunnel_read');
 const writePacket: (handle: object, buffer: Uint8Array, offset: number, length: number) => boolean = native('xs_netif_tunnel_write');
 const readCounters: (handle: object, out: Uint8Array) => void = native('xs_netif_tunnel_counters');
@@ -33,6 +45,11 @@ export interface NetifTunnelOptions {
   mtu?: number;
   /** IPv4 prefixes ("10.2.0.0/16") lwIP sends here too, beyond the interface's own subnet */
   routes?: readonly string[];
+  /**
+   * the IPsec peers' outer IPv4 addresses ("203.0.113.5"): never sent into the tunnel (IKE and
+   * ESP to them would loop); without the route hook, a netmask that would hold one is refused
+   */
+  peers?: readonly string[];
   /** packets held for JS (1 to 64; 8 unless set), each a slot of `mtu` bytes */
   queue?: number;
 }
@@ -45,6 +62,8 @@ export interface NetifTunnelCounters {
   outboundQueueFull: number;
   /** dropped: longer than the MTU (lwIP fragments to the MTU: not seen unless that is off) */
   outboundTooLong: number;
+  /** dropped: inside the netmask ('netmask' routing) but in neither the tunnel's prefix nor a route */
+  outboundNoRoute: number;
   /** packets write() handed to lwIP */
   inbound: number;
   /** refused by write(): longer than the MTU */
@@ -59,7 +78,7 @@ export interface NetifTunnelCounters {
 
 // the order of tunnel.c's counters
 const COUNTER_NAMES: readonly (keyof NetifTunnelCounters)[] = [
-  'outbound', 'outboundQueueFull', 'outboundTooLong',
+  'outbound', 'outboundQueueFull', 'outboundTooLong', 'outboundNoRoute',
   'inbound', 'inboundTooLong', 'inboundMalformed', 'inboundNoBuffer', 'inboundRefused',
 ];
 
@@ -82,6 +101,10 @@ export class NetifTunnel implements TunnelInterface {
   /** called with (2, byteCount) for each packet lwIP routes here; read() it inside */
   callback: (message: number, byteCount: number) => void = () => {};
   readonly mtu: number;
+  /** how `routes` reach the interface: lwIP asks our route hook, or the netmask covers them */
+  readonly routing: 'hook' | 'netmask';
+  /** the netif's netmask, dotted ("255.252.0.0"): the tunnel's prefix's, or the covering one */
+  readonly netmask: string;
   readonly #handle: object;
   readonly #counters = new Uint32Array(COUNTER_NAMES.length);
   /** the same memory as bytes: xsmc's buffer access takes byte arrays only */
@@ -99,7 +122,17 @@ export class NetifTunnel implements TunnelInterface {
       routes.set(route.address, 5 * i);
       routes[5 * i + 4] = route.prefix;
     });
-    this.#handle = open(this, address, prefix, this.mtu, depth, routes);
+    const peerList = options.peers ?? [];
+    const peers = new Uint8Array(4 * peerList.length);
+    peerList.forEach((text, i) => {
+      const peer = parseAddress(text);
+      if (peer.length !== 4) throw new RangeError(`tunnel peer ${text}: not IPv4`);
+      peers.set(peer, 4 * i);
+    });
+    const routing = new Uint8Array(5);
+    this.#handle = open(this, address, prefix, this.mtu, depth, routes, peers, routing);
+    this.routing = routing[0] ? 'hook' : 'netmask';
+    this.netmask = Array.from(routing.subarray(1)).join('.');
   }
 
   /** The packet being delivered, copied into buffer at offset; its length (0 outside the callback). */

@@ -126,6 +126,20 @@ export function validateGatewayConfig(document: unknown): GatewayConfig {
   };
 }
 
+/**
+ * The peers' outer IPv4 addresses: every connection's remote_addrs that name one address, and
+ * the ends of the static SAs that are not one of localAddresses. A host keeps them out of the
+ * tunnel interface's routes, or IKE and ESP to them would loop into the tunnel. Prefixes,
+ * ranges and %any name no one peer; IPv6 never meets an IPv4 route.
+ */
+export function outerPeers(config: GatewayConfig): string[] {
+  const addresses = [
+    ...config.connections.flatMap((c) => c.remote_addrs.filter((a) => a.single).map((a) => a.text)),
+    ...config.sas.flatMap((sa) => [sa.source, sa.destination]).filter((a) => !config.localAddresses.includes(a)),
+  ];
+  return [...new Set(addresses.filter((a) => parseAddress(a).length === 4))];
+}
+
 /** Without SAs to size it from (keys yet to be negotiated): strongSwan's kernel-libipsec default. */
 export const DEFAULT_TUNNEL_MTU = 1400;
 

@@ -8,7 +8,7 @@
  */
 import 'esp32-desktop/native'; // first: tunnel.js calls native() when it loads
 import { NetifTunnel } from '../../hosts/esp32/tunnel.js';
-import { burstProgress, route, udpBurst, udpSend, UdpListener } from 'esp32-desktop/lwip-test';
+import { addNetif, burstProgress, emulateRouteHook, netifOutputs, route, udpBurst, udpSend, UdpListener } from 'esp32-desktop/lwip-test';
 import { argv } from 'lin/process';
 import { fillRandom } from 'random';
 import Timer from 'timer';
@@ -90,7 +90,46 @@ const scenarios: Record<string, () => Promise<void>> = {
     const offSubnet = udpSend(40000, '192.0.2.1', 7777, encoder.encode('nowhere'));
     await until(() => seen.length > 0);
     await sleep(20);
-    report({ sent, readOutside, offSubnet, seen, counters: tunnel.counters });
+    report({ sent, readOutside, offSubnet, seen, counters: tunnel.counters, routing: tunnel.routing, netmask: tunnel.netmask });
+    tunnel.close();
+  },
+
+  // Debian's lwIP has no route hook: a route beyond the tunnel's address reaches it through a
+  // wider netmask; what that netmask holds beyond the routes is dropped and counted; netmasks
+  // that would take Wi-Fi's subnet, a peer, the default gateway or everything are refused
+  async fallback() {
+    const wifi = addNetif('192.168.1.10', 24, '192.168.1.1', true);
+    const tunnel = new NetifTunnel({ address: '10.1.0.17/32', routes: ['10.2.0.0/16'], peers: ['192.168.1.1', '203.0.113.5'] });
+    const seen = collect(tunnel);
+    const routed = udpSend(40000, '10.2.0.1', 7777, encoder.encode('to a route'));
+    await until(() => seen.length > 0);
+    const uncovered = udpSend(40001, '10.3.0.1', 7777, encoder.encode('in the netmask, in no route'));
+    const beyond = udpSend(40002, '8.8.8.8', 7777, encoder.encode('to the default netif'));
+    const peer = udpSend(40003, '203.0.113.5', 500, encoder.encode('IKE to the peer'));
+    await sleep(50);
+    const delivered = seen.length;
+    const wifiOutputs = netifOutputs(wifi);
+    const errors = {
+      overlap: errorOf(() => new NetifTunnel({ address: '192.168.3.1/32', routes: ['192.168.0.0/24'] })),
+      tunnelOverlap: errorOf(() => new NetifTunnel({ address: '10.3.0.1/32' })),
+      peer: errorOf(() => new NetifTunnel({ address: '10.5.0.1/32', routes: ['10.6.0.0/16'], peers: ['10.4.1.1'] })),
+      all: errorOf(() => new NetifTunnel({ address: '10.9.0.1/32', routes: ['0.0.0.0/0'] })),
+      disjoint: errorOf(() => new NetifTunnel({ address: '10.9.0.1/32', routes: ['192.0.2.0/24'] })),
+      peerIpv6: errorOf(() => new NetifTunnel({ address: '10.9.0.1/32', peers: ['2001:db8::1'] })),
+    };
+    // a default netif whose gateway lies on no subnet (a host route to it, as PPP has)
+    addNetif('172.16.0.2', 30, '100.64.0.1', true);
+    const gateway = errorOf(() => new NetifTunnel({ address: '100.64.0.9/32', routes: ['100.65.0.0/16'] }));
+    // what was refused left nothing behind: the first tunnel still carries its route
+    const again = udpSend(40004, '10.2.0.1', 7777, encoder.encode('again'));
+    await until(() => seen.length > delivered);
+    // a second tunnel whose netmask overlaps nothing
+    const second = new NetifTunnel({ address: '10.64.0.1/32', routes: ['10.65.0.0/16'] });
+    report({
+      routing: tunnel.routing, netmask: tunnel.netmask, routed, uncovered, beyond, peer, delivered, wifiOutputs, errors: { ...errors, gateway },
+      again, seen, counters: tunnel.counters, second: { routing: second.routing, netmask: second.netmask },
+    });
+    second.close();
     tunnel.close();
   },
 
@@ -194,8 +233,11 @@ const scenarios: Record<string, () => Promise<void>> = {
     tunnel.close();
   },
 
-  // the route hook: longest prefix across two tunnels; connected subnets left to lwIP
+  // the route hook: longest prefix across two tunnels; connected subnets and peers left to
+  // lwIP. Tunnels find lwIP asking the hook, as on ESP-IDF with lwip-hooks.h: routes that
+  // overlap each other need the hook (no netmask could cover them)
   async routes() {
+    emulateRouteHook();
     const a = new NetifTunnel({ address: '10.1.0.1/16', routes: ['10.0.0.0/8', '192.168.7.0/24'] });
     const b = new NetifTunnel({ address: '10.200.0.1/16', routes: ['10.2.0.0/16', '192.168.7.128/25'] });
     const destinations = ['10.2.3.4', '10.3.0.1', '10.1.5.5', '10.200.9.9', '192.168.7.1', '192.168.7.200', '8.8.8.8'];
@@ -216,7 +258,14 @@ const scenarios: Record<string, () => Promise<void>> = {
     const after = lookup();
     a.close();
     const none = lookup();
-    report({ before, errors, afterRefusal, after, none });
+    const everything = new NetifTunnel({ address: '10.1.0.1/16', routes: ['0.0.0.0/0'], peers: ['203.0.113.5'] });
+    const withDefault = { '8.8.8.8': route('8.8.8.8') ?? null, '203.0.113.5': route('203.0.113.5') ?? null };
+    const peerInPrefix = errorOf(() => new NetifTunnel({ address: '10.7.0.1/16', peers: ['10.7.3.3'] }));
+    report({
+      routing: [a.routing, b.routing, everything.routing], netmasks: [a.netmask, b.netmask, everything.netmask],
+      before, errors, afterRefusal, after, none, withDefault, peerInPrefix,
+    });
+    everything.close();
   },
 
   // close() with a packet's message still on its way: no callback after it, and the process

@@ -4,8 +4,10 @@
  * the chip's calls behind hosts/esp32/chip.h served by hosts/esp32/desktop/chip-desktop.c.
  * Each test runs one scenario of test/esp32/netif-fixture.ts in that host and judges what it
  * printed: packets out of lwIP into JS and in from JS to lwIP's UDP, the bounded queue (also
- * filled from another thread while JS reads), the refusals of write(), the route hook and
- * close(); and the device's random.c, which that host links through the same seam. Runs the
+ * filled from another thread while JS reads), the refusals of write(), routes through a wider
+ * netmask (Debian's lwIP has no route hook, as the Moddable SDK's ESP32 build has none) and
+ * the netmasks refused, the route hook itself (called directly) and close(); and the device's
+ * random.c, which that host links through the same seam. Runs the
  * same on both engines (each spawns the host); needs no privileges (lwIP lives inside the
  * process).
  */
@@ -17,7 +19,15 @@ import { udpChecksumOk } from '../../src/wire/udp.js';
 
 type Seen = { message: number; count: number; read: number; packet: string };
 
-async function scenario(name: string): Promise<any> {
+const runs = new Map<string, Promise<any>>();
+
+/** The scenario's result; run once for all the tests that judge it. */
+function scenario(name: string): Promise<any> {
+  if (!runs.has(name)) runs.set(name, runScenario(name));
+  return runs.get(name)!;
+}
+
+async function runScenario(name: string): Promise<any> {
   const root = testDirectory.replace(/\/js\/test$/, '');
   const r = await runProgram([`${root}/lin/release/xs-ipsec-lin-netif`, '--modules', `${root}/xs-modules`, `${testDirectory}/esp32/netif-fixture.js`, name], 30_000);
   equal(r.status, 0, `scenario ${name} exited ${r.status}: ${r.output}`);
@@ -58,6 +68,49 @@ test('tunnel netif: a UDP datagram lwIP routes into the tunnel reaches callback 
   equal(text(packet.subarray(28)), 'hello through lwIP');
   equal(r.counters.outbound, 1);
   equal(r.counters.outboundQueueFull, 0);
+  equal(r.routing, 'netmask', 'Debian\'s lwIP asks no route hook');
+  equal(r.netmask, '255.255.0.0', 'no routes: the tunnel\'s own prefix');
+});
+
+const HOOK_NEEDS = 'the route hook: ESP-IDF\'s lwip component compiled with ESP_IDF_LWIP_HOOK_FILENAME="lwip-hooks.h" and hosts/esp32 on its include path (hosts/esp32/lwip-hooks.h)';
+
+test('tunnel netif without the route hook: a route reaches the tunnel through a covering netmask, the rest of that netmask is dropped and counted', async () => {
+  const r = await scenario('fallback');
+  equal(r.routing, 'netmask');
+  equal(r.netmask, '255.252.0.0', '10.0.0.0/14: the longest prefix holding 10.1.0.17/32 and 10.2.0.0/16');
+  equal(r.routed, 0, 'udp_sendto to 10.2.0.1, beyond the tunnel\'s /32');
+  const first = bytes((r.seen[0] as Seen).packet);
+  equal(checkIpv4(first, 0, first.length, true), IpProblem.NONE);
+  equal(dotted(first, 12), '10.1.0.17', 'source: the tunnel address lwIP chose');
+  equal(dotted(first, 16), '10.2.0.1');
+  equal(text(first.subarray(28)), 'to a route');
+  equal(r.uncovered, -4, '10.3.0.1: in the netmask, in no route: ERR_RTE to the sender');
+  equal(r.delivered, 1, 'JS saw only the routed packet');
+  equal(r.counters.outboundNoRoute, 1);
+  equal(r.beyond, 0, '8.8.8.8 goes to the default netif');
+  equal(r.peer, 0, 'the peer 203.0.113.5 too');
+  equal(r.wifiOutputs, 2, 'the Wi-Fi stand-in got those two and nothing of the dropped one');
+  equal(r.again, 0, 'the refused tunnels left the first one as it was');
+  equal(r.seen.length, 2);
+  equal(text(bytes((r.seen[1] as Seen).packet).subarray(28)), 'again');
+  deepEqual(r.counters, {
+    outbound: 2, outboundQueueFull: 0, outboundTooLong: 0, outboundNoRoute: 1,
+    inbound: 0, inboundTooLong: 0, inboundMalformed: 0, inboundNoBuffer: 0, inboundRefused: 0,
+  });
+  deepEqual(r.second, { routing: 'netmask', netmask: '255.254.0.0' }, 'a second tunnel beside it: 10.64.0.0/15');
+});
+
+test('tunnel netif without the route hook: netmasks that would take another interface\'s subnet, a peer, the default gateway or all of IPv4 are refused', async () => {
+  const r = await scenario('fallback');
+  const e = r.errors;
+  const covers = 'the netmask that covers its routes without the route hook,';
+  equal(e.overlap, `RangeError: tunnel 192.168.3.1/32: ${covers} 192.168.0.0/22 overlaps interface dm0 (192.168.1.10/24); routes that wide need ${HOOK_NEEDS}`);
+  equal(e.tunnelOverlap, 'RangeError: tunnel 10.3.0.1/32: its prefix 10.3.0.1/32 overlaps interface tu1 (10.1.0.17/14)', 'the first tunnel\'s netmask is taken');
+  equal(e.peer, `RangeError: tunnel 10.5.0.1/32: ${covers} 10.4.0.0/14 holds peer 10.4.1.1, and IKE and ESP to it would loop into the tunnel; routes that wide need ${HOOK_NEEDS}`);
+  equal(e.all, `RangeError: tunnel 10.9.0.1/32: routes that span all of IPv4 (0.0.0.0/0) need ${HOOK_NEEDS}`);
+  equal(e.disjoint, e.all, '10.9.0.1 and 192.0.2.0/24 share no leading bit: only 0.0.0.0/0 covers both');
+  equal(e.gateway, `RangeError: tunnel 100.64.0.9/32: ${covers} 100.64.0.0/15 holds the default gateway 100.64.0.1; routes that wide need ${HOOK_NEEDS}`);
+  equal(e.peerIpv6, 'RangeError: tunnel peer 2001:db8::1: not IPv4');
 });
 
 test('tunnel netif: a packet written to the tunnel is delivered by lwIP to a UDP PCB, a closed port answered with ICMP', async () => {
@@ -119,13 +172,17 @@ test('tunnel netif: write() refuses oversized and malformed packets by reason, w
   equal(r.written, true);
   deepEqual(r.got, [{ payload: 'still fine', address: '10.2.0.5', port: 1234 }]);
   deepEqual(r.counters, {
-    outbound: 0, outboundQueueFull: 0, outboundTooLong: 0,
+    outbound: 0, outboundQueueFull: 0, outboundTooLong: 0, outboundNoRoute: 0,
     inbound: 1, inboundTooLong: 1, inboundMalformed: 6, inboundNoBuffer: 0, inboundRefused: 0,
   });
 });
 
-test('tunnel netif: the route hook picks the longest prefix over all tunnels and leaves connected subnets to lwIP', async () => {
+test('tunnel netif: the route hook picks the longest prefix over all tunnels and leaves connected subnets and peers to lwIP', async () => {
   const r = await scenario('routes');
+  deepEqual(r.routing, ['hook', 'hook', 'hook'], 'lwIP asks the hook (emulated: ESP-IDF with lwip-hooks.h)');
+  deepEqual(r.netmasks, ['255.255.0.0', '255.255.0.0', '255.255.0.0'], 'each netif keeps its own prefix');
+  deepEqual(r.withDefault, { '8.8.8.8': '10.1.0.1', '203.0.113.5': null }, 'a route of 0.0.0.0/0 takes all but the peer');
+  equal(r.peerInPrefix, 'RangeError: tunnel 10.7.0.1/16: its prefix 10.7.0.0/16 holds peer 10.7.3.3, and IKE and ESP to it would loop into the tunnel');
   const a = '10.1.0.1';
   const b = '10.200.0.1';
   deepEqual(r.before, {

@@ -10,11 +10,16 @@
  *                            unix port), as esp_netif_init() starts it on the chip;
  *   chipMessagesOpen/Close   the eventfd is watched while some module may post (the loop
  *                            ends when nothing is watched and no timer is set), and after
- *                            the last close until what was posted has been delivered.
+ *                            the last close until what was posted has been delivered;
+ *   chipIp4Route             Debian's ip4_route(), which has no hook, or (a test's choice,
+ *                            chipEmulateRouteHook) the answer of ESP-IDF's with ours.
  */
 #include "xs.h"
 #include "xslin_host.h"
 #include "chip.h"
+#include "tunnel.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
 #include <errno.h>
@@ -157,4 +162,29 @@ int chipNetworkStart(void)
 	sys_sem_free(&done);
 	started = 1;
 	return 0;
+}
+
+/* the tcpip thread's, as lwIP's routing is */
+static int gEmulateRouteHook = 0;
+
+void chipEmulateRouteHook(int on)
+{
+	gEmulateRouteHook = on;
+}
+
+struct netif* chipIp4Route(const ip4_addr_t* dest)
+{
+	struct netif* netif;
+	if (gEmulateRouteHook) {
+		/* ip4_route()'s first loop: a connected subnet */
+		NETIF_FOREACH(netif) {
+			if (netif_is_up(netif) && netif_is_link_up(netif) && !ip4_addr_isany_val(*netif_ip4_addr(netif))
+					&& ip4_addr_netcmp(dest, netif_ip4_addr(netif), netif_ip4_netmask(netif)))
+				return netif;
+		}
+		netif = netif_tunnel_route(NULL, dest);
+		if (netif)
+			return netif;
+	}
+	return ip4_route(dest);
 }

@@ -3,7 +3,9 @@
  * desktop test of the tunnel netif (test/esp32/tunnel-netif.test.ts): lwIP's own UDP sends a
  * datagram that lwIP routes into the tunnel; a UDP PCB receives what the tunnel's write()
  * delivered; the route hook answers a destination; a thread of its own sends a burst while the
- * machine's thread takes packets from the tunnel. Every lwIP call runs on the tcpip thread
+ * machine's thread takes packets from the tunnel; a second netif stands for Wi-Fi (its subnet,
+ * its gateway, lwIP's default netif) and counts what lwIP sends it; the question tunnel.c asks
+ * lwIP about the route hook can be answered as ESP-IDF's lwIP with our hook would. Every lwIP call runs on the tcpip thread
  * (tcpip_callback_wait), as on the chip; received datagrams reach JS through
  * modMessagePostToMachine, as the tunnel's packets do.
  */
@@ -324,4 +326,101 @@ void xs_lwip_test_route(xsMachine* the)
 		xsUnknownError("tcpip thread unreachable");
 	if (call.netif)
 		xsResult = xsString(ip4addr_ntoa_r(&call.address, address, sizeof(address)));
+}
+
+/* ---------- addNetif(address, prefixLength, gateway, isDefault) -> index; netifOutputs(index) ----------
+   An interface like the device's Wi-Fi station, without a link behind it: what lwIP sends it is
+   counted and dropped. Added for the rest of the process (a test's process). */
+
+#define MAX_DUMMIES 4
+
+static struct {
+	struct netif netif;
+	atomic_int outputs;
+} gDummies[MAX_DUMMIES];
+static int gDummyCount = 0;
+
+typedef struct {
+	ip4_addr_t address, netmask, gateway;
+	int index;
+	int isDefault;
+	err_t result;
+} DummyCall;
+
+static err_t dummyOutput(struct netif* netif, struct pbuf* p, const ip4_addr_t* next)
+{
+	LWIP_UNUSED_ARG(p);
+	LWIP_UNUSED_ARG(next);
+	atomic_fetch_add((atomic_int*)netif->state, 1); /* its counter */
+	return ERR_OK;
+}
+
+static err_t dummyInit(struct netif* netif)
+{
+	netif->name[0] = 'd';
+	netif->name[1] = 'm';
+	netif->output = dummyOutput;
+	netif->mtu = 1500;
+	netif->flags = NETIF_FLAG_BROADCAST; /* as Wi-Fi's: lwIP matches no gateway on it by address */
+	return ERR_OK;
+}
+
+static void addDummyOnTcpip(void* data)
+{
+	DummyCall* call = data;
+	struct netif* netif = &gDummies[call->index].netif;
+	if (!netif_add(netif, &call->address, &call->netmask, &call->gateway, &gDummies[call->index].outputs, dummyInit, tcpip_input)) {
+		call->result = ERR_IF;
+		return;
+	}
+	netif_set_link_up(netif);
+	netif_set_up(netif);
+	if (call->isDefault)
+		netif_set_default(netif);
+	call->result = ERR_OK;
+}
+
+void xs_lwip_test_add_netif(xsMachine* the)
+{
+	DummyCall call;
+	int prefix = xsToInteger(xsArg(1));
+	if (chipNetworkStart() != 0)
+		xsUnknownError("lwIP did not start");
+	if (gDummyCount == MAX_DUMMIES)
+		xsRangeError("at most %d test interfaces", MAX_DUMMIES);
+	if (prefix < 0 || prefix > 32)
+		xsRangeError("prefix length %d: not 0 to 32", prefix);
+	parseAddress(the, &xsArg(0), &call.address);
+	parseAddress(the, &xsArg(2), &call.gateway);
+	ip4_addr_set_u32(&call.netmask, prefix ? lwip_htonl(0xFFFFFFFFu << (32 - prefix)) : 0);
+	call.index = gDummyCount;
+	call.isDefault = xsTest(xsArg(3));
+	call.result = ERR_OK;
+	if (tcpip_callback_wait(addDummyOnTcpip, &call) != ERR_OK || call.result != ERR_OK)
+		xsUnknownError("lwIP refused the test interface");
+	xsResult = xsInteger(gDummyCount++);
+}
+
+void xs_lwip_test_netif_outputs(xsMachine* the)
+{
+	int index = xsToInteger(xsArg(0));
+	if (index < 0 || index >= gDummyCount)
+		xsRangeError("no test interface %d", index);
+	xsResult = xsInteger(atomic_load(&gDummies[index].outputs));
+}
+
+/* ---------- emulateRouteHook(): from now on, chipIp4Route answers as with our hook ---------- */
+
+static void emulateOnTcpip(void* data)
+{
+	LWIP_UNUSED_ARG(data);
+	chipEmulateRouteHook(1);
+}
+
+void xs_lwip_test_emulate_route_hook(xsMachine* the)
+{
+	if (chipNetworkStart() != 0)
+		xsUnknownError("lwIP did not start");
+	if (tcpip_callback_wait(emulateOnTcpip, NULL) != ERR_OK)
+		xsUnknownError("tcpip thread unreachable");
 }

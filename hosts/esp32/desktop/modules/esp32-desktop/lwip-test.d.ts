@@ -8,6 +8,12 @@ declare module 'esp32-desktop/lwip-test' {
   export function burstProgress(): [sent: number, failed: number, done: boolean];
   /** The address of the tunnel netif the route hook picks for `destination`, or undefined (lwIP's own choice). */
   export function route(destination: string): string | undefined;
+  /** An interface like the device's Wi-Fi (that subnet and gateway; lwIP's default netif if isDefault) that counts what lwIP sends it; its index. */
+  export function addNetif(address: string, prefixLength: number, gateway: string, isDefault: boolean): number;
+  /** How many packets lwIP sent the interface addNetif returned `index` for. */
+  export function netifOutputs(index: number): number;
+  /** Tunnels opened from now on find lwIP asking the route hook, as ESP-IDF's lwIP with hosts/esp32/lwip-hooks.h would (only that question is answered so: lwIP's sends still route without the hook). */
+  export function emulateRouteHook(): void;
   /** A UDP PCB bound to `port` on every lwIP address. */
   export class UdpListener {
     constructor(port: number);
