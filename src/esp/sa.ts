@@ -107,7 +107,7 @@ export interface EspSaConfig {
   hard?: Lifetime;
 }
 
-
+/* Methods are TypeScript-private, not #private: XS gives every instance a slot per #private method. */
 export class EspSa {
   readonly spi: number;
   readonly direction: 'in' | 'out';
@@ -130,7 +130,11 @@ export class EspSa {
   /** lifetime and sequence events, for the key manager to drain */
   readonly events: SaEvent[] = [];
   readonly replay: ReplayWindow | null;
-  readonly #config: EspSaConfig;
+  /** what the packets need of the configuration (not the whole object: it would stay on the heap with the SA) */
+  readonly #soft: Lifetime | undefined;
+  readonly #hard: Lifetime | undefined;
+  readonly #encapsulation: { localPort: number; remotePort: number } | undefined;
+  readonly #natOriginal: { source: Uint8Array; destination: Uint8Array } | undefined;
   /** mode and direction as booleans: the per-packet code compares no strings */
   readonly #tunnel: boolean;
   readonly #outbound: boolean;
@@ -167,7 +171,10 @@ export class EspSa {
     if (!Number.isInteger(config.spi) || config.spi < 256 || config.spi > 0xffffffff) {
       throw new RangeError(`SPI ${config.spi} is reserved or out of range (RFC 4303 §2.1: 1-255 are reserved)`);
     }
-    this.#config = config;
+    this.#soft = config.soft;
+    this.#hard = config.hard;
+    this.#encapsulation = config.encapsulation;
+    this.#natOriginal = config.natOriginal;
     this.spi = config.spi;
     this.direction = config.direction;
     this.mode = config.mode;
@@ -229,7 +236,7 @@ export class EspSa {
   }
 
   /** A DataView over `buffer`, with the same indices; created once per buffer the caller uses. */
-  #viewOf(buffer: Uint8Array): DataView {
+  private viewOf(buffer: Uint8Array): DataView {
     if (buffer !== this.#viewBuffer) {
       this.#viewBuffer = buffer;
       this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -253,18 +260,19 @@ export class EspSa {
     return dropCounters(this.dropCounts);
   }
 
-  #drop(reason: Drop): false {
+  private drop(reason: Drop): false {
     this.dropCounts[reason]++;
     return false;
   }
 
   /** Counts a packet toward the lifetimes; false when the hard limit stops it. */
-  #account(bytes: number): boolean {
+  private account(bytes: number): boolean {
     this.packets++;
     this.bytes += bytes;
     if (!this.#limited) return true;
     if (this.#hardReached) return false;
-    const { soft, hard } = this.#config;
+    const soft = this.#soft;
+    const hard = this.#hard;
     if (hard && ((hard.bytes !== undefined && this.bytes >= hard.bytes) || (hard.packets !== undefined && this.packets >= hard.packets))) {
       this.#hardReached = true;
       this.events.push({ type: 'hard-expired', spi: this.spi, reason: hard.packets !== undefined && this.packets >= hard.packets ? 'packets' : 'bytes' });
@@ -278,7 +286,7 @@ export class EspSa {
 
   /** UDP encapsulation (RFC 3948) ports, when the SA is encapsulated. */
   get encapsulation(): { localPort: number; remotePort: number } | undefined {
-    return this.#config.encapsulation;
+    return this.#encapsulation;
   }
 
   /** True once the hard lifetime is reached: the SA must be replaced. */
@@ -292,15 +300,15 @@ export class EspSa {
    * UDP header when encapsulated. Returns false when the packet was dropped.
    */
   seal(packet: Packet): boolean {
-    if (!this.#outbound) return this.#drop(Drop.BAD_SPI);
-    if (this.#hardReached) return this.#drop(Drop.EXPIRED);
+    if (!this.#outbound) return this.drop(Drop.BAD_SPI);
+    if (this.#hardReached) return this.drop(Drop.EXPIRED);
     const buffer = packet.buffer;
     const inner = packet.offset;
     const innerLength = packet.length;
-    if (innerLength < 20) return this.#drop(Drop.BAD_PACKET);
+    if (innerLength < 20) return this.drop(Drop.BAD_PACKET);
     // one read for version, header length, TOS and total length (typed-array and DataView
     // accesses are the dear part of XS's per-packet work)
-    const view = buffer === this.#viewBuffer ? this.#view! : this.#viewOf(buffer);
+    const view = buffer === this.#viewBuffer ? this.#view! : this.viewOf(buffer);
     const word = view.getUint32(inner);
     const version = word >>> 28;
     let total: number;
@@ -310,24 +318,24 @@ export class EspSa {
       headerLength = ((word >>> 24) & 15) * 4;
       total = word & 0xffff;
       tos = (word >>> 16) & 0xff;
-      if (headerLength < 20 || total < headerLength || total > innerLength) return this.#drop(Drop.BAD_PACKET);
+      if (headerLength < 20 || total < headerLength || total > innerLength) return this.drop(Drop.BAD_PACKET);
     } else if (version === 6 && checkIpv6(buffer, inner, innerLength) === IpProblem.NONE) {
       headerLength = IPV6_HEADER_LENGTH;
       total = IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, inner);
       tos = (word >>> 20) & 0xff;
     } else {
-      return this.#drop(Drop.BAD_PACKET);
+      return this.drop(Drop.BAD_PACKET);
     }
     if (this.#tunnel) {
       // the whole inner packet; TFC padding (RFC 4303 §2.7) may follow it, since the receiver
       // finds the inner length in its header
       const tfc = this.#tfcPadding > total ? this.#tfcPadding - total : 0;
-      return this.#encapsulate(packet, inner, total, tfc, version === 4 ? IpProtocol.IPV4 : IpProtocol.IPV6, this.#outerHeaderLength, total, tos);
+      return this.encapsulate(packet, inner, total, tfc, version === 4 ? IpProtocol.IPV4 : IpProtocol.IPV6, this.#outerHeaderLength, total, tos);
     }
     // transport mode: the IP payload; the header stays in front
-    if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.#drop(Drop.BAD_PACKET); // extension headers: not yet
+    if (version === 6 && !isUpperLayer(ipv6NextHeader(buffer, inner))) return this.drop(Drop.BAD_PACKET); // extension headers: not yet
     const nextHeader = version === 4 ? ipv4Protocol(buffer, inner) : ipv6NextHeader(buffer, inner);
-    return this.#encapsulate(packet, inner + headerLength, total - headerLength, 0, nextHeader, headerLength, total, tos);
+    return this.encapsulate(packet, inner + headerLength, total - headerLength, 0, nextHeader, headerLength, total, tos);
   }
 
   /**
@@ -336,19 +344,19 @@ export class EspSa {
    * buffer is used from `packet.offset` on; its content is ignored.
    */
   sealDummy(packet: Packet, length: number): boolean {
-    if (!this.#outbound || !this.#tunnel || length < 0) return this.#drop(Drop.BAD_PACKET);
-    if (this.#hardReached) return this.#drop(Drop.EXPIRED);
-    if (packet.offset + length > packet.buffer.length) return this.#drop(Drop.NO_ROOM);
+    if (!this.#outbound || !this.#tunnel || length < 0) return this.drop(Drop.BAD_PACKET);
+    if (this.#hardReached) return this.drop(Drop.EXPIRED);
+    if (packet.offset + length > packet.buffer.length) return this.drop(Drop.NO_ROOM);
     packet.buffer.fill(0, packet.offset, packet.offset + length);
-    this.#viewOf(packet.buffer);
-    return this.#encapsulate(packet, packet.offset, length, 0, IpProtocol.NO_NEXT_HEADER, this.#outerHeaderLength, 0, 0);
+    this.viewOf(packet.buffer);
+    return this.encapsulate(packet, packet.offset, length, 0, IpProtocol.NO_NEXT_HEADER, this.#outerHeaderLength, 0, 0);
   }
 
   /**
    * The common part of seal: trailer, ESP header, encryption, outer headers. (Eight
    * arguments measure cheaper on XS than fewer arguments and recomputing.)
    */
-  #encapsulate(packet: Packet, payload: number, payloadLength: number, tfc: number, nextHeader: number,
+  private encapsulate(packet: Packet, payload: number, payloadLength: number, tfc: number, nextHeader: number,
     ipHeaderLength: number, accounted: number, tos: number): boolean {
     const buffer = packet.buffer;
     const inner = packet.offset;
@@ -359,7 +367,7 @@ export class EspSa {
         this.#exhausted = true;
         this.events.push({ type: 'sequence-exhausted', spi: this.spi, reason: 'sequence' });
       }
-      return this.#drop(Drop.SEQUENCE_EXHAUSTED);
+      return this.drop(Drop.SEQUENCE_EXHAUSTED);
     }
     const udp = this.#udp;
     const block = this.#blockSize;
@@ -368,7 +376,7 @@ export class EspSa {
     const esp = payload - this.#espHeaderLength;
     const outer = esp - udp - ipHeaderLength;
     const end = payload + encrypted + this.#icvLength;
-    if (outer < 0 || end > buffer.length) return this.#drop(Drop.NO_ROOM);
+    if (outer < 0 || end > buffer.length) return this.drop(Drop.NO_ROOM);
 
     // sequence number: count up first, the first packet carries 1
     const low = (this.#seqLow + 1) >>> 0;
@@ -376,7 +384,7 @@ export class EspSa {
     this.#seqLow = low;
     this.#seqHigh = high;
     if (this.#limited) {
-      if (!this.#account(accounted)) return this.#drop(Drop.EXPIRED);
+      if (!this.account(accounted)) return this.drop(Drop.EXPIRED);
     } else {
       this.packets++;
       this.bytes += accounted;
@@ -429,7 +437,7 @@ export class EspSa {
       else updateIpv6(buffer, outer, totalLength - IPV6_HEADER_LENGTH, protocol);
     }
     if (udp) {
-      const e = this.#config.encapsulation!;
+      const e = this.#encapsulation!;
       writeUdpHeader(buffer, outer, outer + ipHeaderLength, e.localPort, e.remotePort, end - (outer + ipHeaderLength));
     }
     packet.offset = outer;
@@ -449,35 +457,35 @@ export class EspSa {
     const esp = packet.offset;
     const length = packet.length;
     const t = this.transform;
-    if (this.#outbound) return this.#drop(Drop.BAD_SPI);
-    if (length < 8 + t.ivLength + 2 + t.icvLength) return this.#drop(Drop.TRUNCATED);
-    const view = buffer === this.#viewBuffer ? this.#view! : this.#viewOf(buffer);
-    if (view.getUint32(esp) !== this.spi) return this.#drop(Drop.BAD_SPI);
+    if (this.#outbound) return this.drop(Drop.BAD_SPI);
+    if (length < 8 + t.ivLength + 2 + t.icvLength) return this.drop(Drop.TRUNCATED);
+    const view = buffer === this.#viewBuffer ? this.#view! : this.viewOf(buffer);
+    if (view.getUint32(esp) !== this.spi) return this.drop(Drop.BAD_SPI);
     const encrypted = length - 8 - t.ivLength - t.icvLength;
-    if (t.blockSize > 4 && encrypted % t.blockSize !== 0) return this.#drop(Drop.BAD_LENGTH);
-    if (this.#hardReached) return this.#drop(Drop.EXPIRED);
+    if (t.blockSize > 4 && encrypted % t.blockSize !== 0) return this.drop(Drop.BAD_LENGTH);
+    if (this.#hardReached) return this.drop(Drop.EXPIRED);
     const low = view.getUint32(esp + 4);
     let high = 0;
     if (this.replay) {
       high = this.replay.check(low);
-      if (high === REPLAYED) return this.#drop(Drop.REPLAY);
-      if (high === TOO_OLD) return this.#drop(Drop.TOO_OLD);
+      if (high === REPLAYED) return this.drop(Drop.REPLAY);
+      if (high === TOO_OLD) return this.drop(Drop.TOO_OLD);
     }
     const aead = this.#espAead;
     if (!(aead ? aead.open(buffer, esp, encrypted, high, low) : t.open(buffer, view, esp, encrypted, high, low))) {
-      return this.#drop(Drop.AUTH_FAILURE);
+      return this.drop(Drop.AUTH_FAILURE);
     }
     // only an authenticated packet moves the window (RFC 4303 §3.4.3)
-    if (this.replay && !this.replay.accept(high, low)) return this.#drop(Drop.REPLAY);
+    if (this.replay && !this.replay.accept(high, low)) return this.drop(Drop.REPLAY);
 
     const start = esp + 8 + t.ivLength;
     const trailer = view.getUint16(start + encrypted - 2);
     const nextHeader = trailer & 0xff;
     const padLength = trailer >> 8;
-    if (padLength + 2 > encrypted) return this.#drop(Drop.BAD_PADDING);
+    if (padLength + 2 > encrypted) return this.drop(Drop.BAD_PADDING);
     const payloadLength = encrypted - 2 - padLength;
-    for (let i = 1; i <= padLength; i++) if (buffer[start + payloadLength + i - 1] !== i) return this.#drop(Drop.BAD_PADDING);
-    if (nextHeader === IpProtocol.NO_NEXT_HEADER) return this.#drop(Drop.DUMMY);
+    for (let i = 1; i <= padLength; i++) if (buffer[start + payloadLength + i - 1] !== i) return this.drop(Drop.BAD_PADDING);
+    if (nextHeader === IpProtocol.NO_NEXT_HEADER) return this.drop(Drop.DUMMY);
 
     if (this.#tunnel) {
       let innerLength: number;
@@ -488,26 +496,26 @@ export class EspSa {
       } else if (nextHeader === IpProtocol.IPV6 && checkIpv6(buffer, start, payloadLength) === IpProblem.NONE) {
         innerLength = IPV6_HEADER_LENGTH + ipv6PayloadLength(buffer, start);
       } else {
-        return this.#drop(Drop.BAD_INNER_PACKET);
+        return this.drop(Drop.BAD_INNER_PACKET);
       }
-      if (!this.#account(innerLength)) return this.#drop(Drop.EXPIRED);
+      if (!this.account(innerLength)) return this.drop(Drop.EXPIRED);
       packet.offset = start;
       packet.length = innerLength; // anything after it was TFC padding
       return true;
     }
 
     // transport mode: put the outer IP header back in front of the payload
-    if (ipOffset < 0 || ipOffset >= esp) return this.#drop(Drop.BAD_PACKET);
+    if (ipOffset < 0 || ipOffset >= esp) return this.drop(Drop.BAD_PACKET);
     const version = buffer[ipOffset] >> 4;
     const headerLength = version === 4 ? ipv4HeaderLength(buffer, ipOffset) : IPV6_HEADER_LENGTH;
-    if (version !== 4 && version !== 6) return this.#drop(Drop.BAD_PACKET);
+    if (version !== 4 && version !== 6) return this.drop(Drop.BAD_PACKET);
     const header = start - headerLength;
     buffer.copyWithin(header, ipOffset, ipOffset + headerLength);
     if (version === 4) updateIpv4(buffer, header, headerLength + payloadLength, nextHeader);
     else updateIpv6(buffer, header, payloadLength, nextHeader);
-    const nat = this.#config.natOriginal;
+    const nat = this.#natOriginal;
     if (nat) fixTransportChecksum(buffer, header, headerLength + payloadLength, nat.source, nat.destination);
-    if (!this.#account(headerLength + payloadLength)) return this.#drop(Drop.EXPIRED);
+    if (!this.account(headerLength + payloadLength)) return this.drop(Drop.EXPIRED);
     packet.offset = header;
     packet.length = headerLength + payloadLength;
     return true;

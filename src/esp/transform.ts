@@ -63,6 +63,44 @@ export function keyLengths(encryption: Algorithm, integrity: Algorithm | null): 
 }
 
 /** AEAD transforms: one provider call per packet (ESP's AEAD construction, EspAeadKey). */
+/**
+ * Per-packet scratch shared by every transform: the data path is single-threaded and each of
+ * these is used within one seal or open only, so the SAs need not each hold their own (on XS a
+ * typed array with its buffer and view costs about ten slots and a chunk, per SA).
+ */
+interface IcvScratch {
+  /** the full MAC */
+  icv: Uint8Array;
+  view: DataView;
+  /** its truncation as sent */
+  out: Uint8Array;
+}
+const icvScratch = new Map<number, IcvScratch>();
+/** The ICV scratch for a MAC of `macLength` bytes truncated to `icvLength`. */
+function icvScratchFor(macLength: number, icvLength: number): IcvScratch {
+  const key = macLength * 256 + icvLength;
+  let scratch = icvScratch.get(key);
+  if (!scratch) {
+    const icv = new Uint8Array(macLength);
+    scratch = { icv, view: new DataView(icv.buffer), out: icv.subarray(0, icvLength) };
+    icvScratch.set(key, scratch);
+  }
+  return scratch;
+}
+const cbcIvScratch = new Map<number, { iv: Uint8Array; view: DataView }>();
+/** The IV scratch of a CBC (or null) cipher: filled for each packet (CTR's holds the key's nonce: its own). */
+function cbcIvFor(ivLength: number): { iv: Uint8Array; view: DataView } {
+  let scratch = cbcIvScratch.get(ivLength);
+  if (!scratch) {
+    const iv = new Uint8Array(ivLength);
+    scratch = { iv, view: new DataView(iv.buffer) };
+    cbcIvScratch.set(ivLength, scratch);
+  }
+  return scratch;
+}
+/** GMAC's authenticated data, gathered for one packet; grows to the largest packet seen. */
+let gmacScratch: Uint8Array | null = null;
+
 class AeadTransform implements EspTransform {
   readonly ivLength: number;
   readonly icvLength: number;
@@ -103,8 +141,6 @@ class GmacTransform implements EspTransform {
   readonly #nonce: Uint8Array;
   readonly #nonceView: DataView;
   readonly #esn: boolean;
-  /** the authenticated data, gathered (with the ESN high half) for one packet */
-  #scratch = new Uint8Array(2048);
 
   constructor(readonly name: string, crypto: Crypto, algorithm: Algorithm, key: Uint8Array, esn: boolean) {
     const p = algorithm.primitive;
@@ -116,16 +152,17 @@ class GmacTransform implements EspTransform {
     this.#nonceView = new DataView(this.#nonce.buffer);
     this.icvLength = p.tagBytes;
     this.#esn = esn;
+    gmacScratch ??= new Uint8Array(2048);
   }
 
   /** Nonce = salt || IV; the AAD: SPI, [seq high,] seq, IV, payload (RFC 4543 §3.2, §5). */
-  #gather(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number): Uint8Array {
+  private gather(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number): Uint8Array {
     this.#nonceView.setUint32(4, view.getUint32(esp + 8));
     this.#nonceView.setUint32(8, view.getUint32(esp + 12));
     const head = this.#esn ? 12 : 8;
     const total = head + 8 + length;
-    if (this.#scratch.length < total) this.#scratch = new Uint8Array(total);
-    const data = this.#scratch;
+    if (gmacScratch!.length < total) gmacScratch = new Uint8Array(total);
+    const data = gmacScratch!;
     data.set(buffer.subarray(esp, esp + 4));
     if (this.#esn) {
       new DataView(data.buffer).setUint32(4, seqHigh);
@@ -141,11 +178,11 @@ class GmacTransform implements EspTransform {
     view.setUint32(esp + 8, seqHigh);
     view.setUint32(esp + 12, seqLow);
     // the tag of an empty plaintext lands right after the payload: the ICV position
-    this.#key.seal(this.#nonce, this.#gather(buffer, view, esp, length, seqHigh), buffer, esp + 16 + length, 0);
+    this.#key.seal(this.#nonce, this.gather(buffer, view, esp, length, seqHigh), buffer, esp + 16 + length, 0);
   }
 
   open(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number, seqLow: number): boolean {
-    return this.#key.open(this.#nonce, this.#gather(buffer, view, esp, length, seqHigh), buffer, esp + 16 + length, 0);
+    return this.#key.open(this.#nonce, this.gather(buffer, view, esp, length, seqHigh), buffer, esp + 16 + length, 0);
   }
 }
 
@@ -158,10 +195,10 @@ class CipherMacTransform implements EspTransform {
   readonly #mac: MacKey;
   readonly #ctr: boolean;
   readonly #crypto: Crypto;
-  /** CBC: the IV; CTR: the counter block nonce || IV || 1 (RFC 3686 §4) */
+  /** CBC: the IV (shared scratch); CTR: the counter block nonce || IV || 1 (RFC 3686 §4), this key's own */
   readonly #iv: Uint8Array;
   readonly #ivView: DataView;
-  /** the computed ICV (full MAC) and its truncation as sent */
+  /** the computed ICV (full MAC) and its truncation as sent (shared scratch) */
   readonly #icv: Uint8Array;
   readonly #icvView: DataView;
   readonly #icvOut: Uint8Array;
@@ -176,17 +213,19 @@ class CipherMacTransform implements EspTransform {
     this.#esn = esn;
     this.#mac = crypto.macKey(i.mac, keys.integrity, i.hash);
     this.icvLength = i.truncateBytes;
-    this.#icv = new Uint8Array(this.#mac.length);
-    this.#icvView = new DataView(this.#icv.buffer);
-    this.#icvOut = this.#icv.subarray(0, this.icvLength);
+    const icv = icvScratchFor(this.#mac.length, this.icvLength);
+    this.#icv = icv.icv;
+    this.#icvView = icv.view;
+    this.#icvOut = icv.out;
     if (e.kind === 'null') {
       if (keys.encryption.length !== 0) throw new RangeError('ENCR_NULL takes no key');
       this.#cipher = null;
       this.#ctr = false;
       this.ivLength = 0;
       this.blockSize = 4;
-      this.#iv = new Uint8Array(0);
-      this.#ivView = new DataView(this.#iv.buffer);
+      const iv = cbcIvFor(0);
+      this.#iv = iv.iv;
+      this.#ivView = iv.view;
     } else if (e.kind === 'cipher') {
       if (keys.encryption.length !== e.keyBytes + e.nonceBytes) {
         throw new RangeError(`${encryption.name} needs ${e.keyBytes + e.nonceBytes} bytes of key material, got ${keys.encryption.length}`);
@@ -195,8 +234,9 @@ class CipherMacTransform implements EspTransform {
       this.#ctr = e.cipher === 'aes-ctr';
       this.ivLength = e.ivBytes;
       this.blockSize = Math.max(4, e.blockBytes);
-      this.#iv = new Uint8Array(this.#ctr ? 16 : e.ivBytes);
-      this.#ivView = new DataView(this.#iv.buffer);
+      const iv = this.#ctr ? { iv: new Uint8Array(16), view: null } : cbcIvFor(e.ivBytes);
+      this.#iv = iv.iv;
+      this.#ivView = iv.view ?? new DataView(iv.iv.buffer);
       if (this.#ctr) {
         this.#iv.set(keys.encryption.subarray(e.keyBytes));
         this.#iv[15] = 1;
@@ -207,7 +247,7 @@ class CipherMacTransform implements EspTransform {
   }
 
   /** MAC over ESP header, IV and ciphertext, with the ESN high half appended (RFC 4303 §2.2.1, §3.3.2.1). */
-  #computeIcv(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number): void {
+  private computeIcv(buffer: Uint8Array, view: DataView, esp: number, length: number, seqHigh: number): void {
     const end = esp + 8 + this.ivLength + length;
     if (this.#esn) {
       // the high half is authenticated but not sent: borrow the ICV's place for it
@@ -235,7 +275,7 @@ class CipherMacTransform implements EspTransform {
       }
       this.#cipher.encrypt(iv, buffer, start, length);
     }
-    this.#computeIcv(buffer, view, esp, length, seqHigh);
+    this.computeIcv(buffer, view, esp, length, seqHigh);
     buffer.set(this.#icvOut, start + length);
   }
 
@@ -244,7 +284,7 @@ class CipherMacTransform implements EspTransform {
     const icv = start + length;
     // with ESN the high half takes the ICV's first word while the MAC runs: keep that word
     const head = this.#esn ? view.getUint32(icv) : 0;
-    this.#computeIcv(buffer, view, esp, length, seqHigh);
+    this.computeIcv(buffer, view, esp, length, seqHigh);
     if (this.#esn) view.setUint32(icv, head);
     // constant time, a word at a time (every ICV length is a multiple of 4)
     let diff = 0;

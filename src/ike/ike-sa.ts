@@ -112,7 +112,13 @@ export interface IkeSaCounters {
 type Datagrams = Uint8Array[];
 
 let nextUniqueId = 1;
+/** what a key no longer needed is replaced with */
+const RELEASED = new Uint8Array(0);
 
+/*
+ * Methods are TypeScript-private, not #private: XS gives every instance a slot per #private
+ * method, and an IKE SA should cost the heap only its state.
+ */
 export class IkeSa {
   /** a number for logs, like strongSwan's [1] */
   readonly id = nextUniqueId++;
@@ -210,18 +216,18 @@ export class IkeSa {
   queue(tasks: Task[], now: number): void {
     if (this.state === 'destroyed') return;
     this.#queue.push(tasks);
-    this.#next(now);
+    this.next(now);
   }
 
   /** Starts the next queued exchange when none is in flight. */
-  #next(now: number): void {
+  private next(now: number): void {
     while (!this.#active && this.#queue.length > 0 && this.state !== 'destroyed') {
       const tasks = this.#queue.shift()!;
-      this.#start(tasks, now);
+      this.start(tasks, now);
     }
   }
 
-  #start(tasks: Task[], now: number): void {
+  private start(tasks: Task[], now: number): void {
     const exchange = tasks[0].exchange;
     const out = new OutboundMessage(exchange, false);
     for (const t of tasks) {
@@ -231,14 +237,14 @@ export class IkeSa {
         return;
       }
     }
-    const result = this.#requests.send((messageId) => this.#encode(exchange, false, messageId, out), now);
+    const result = this.#requests.send((messageId) => this.encode(exchange, false, messageId, out), now);
     if (!result.ok) {
       this.log('ike', LogLevel.CONTROL, `request not sent: ${result.reason}`);
       return;
     }
     if (result.queued) return; // cannot happen with one exchange at a time; kept for safety
     this.#active = { messageId: result.action.messageId, tasks };
-    this.#transmit(result.action.bytes);
+    this.transmit(result.action.bytes);
     this.log('ike', LogLevel.CONTROL, () => `sending ${exchangeName(exchange)} request ${result.action.messageId} (${tasks.map((t) => t.name).join(', ')})`);
   }
 
@@ -246,10 +252,10 @@ export class IkeSa {
    * Repeats IKE_SA_INIT (after COOKIE or INVALID_KE_PAYLOAD, §2.6, §1.2): Message ID 0 again,
    * a fresh window, the same tasks building a new request.
    */
-  #restartInit(tasks: Task[], now: number): void {
+  private restartInit(tasks: Task[], now: number): void {
     this.#requests = new InitiatorWindow<Datagrams>(this.context.retransmit);
     this.#active = null;
-    this.#start(tasks, now);
+    this.start(tasks, now);
   }
 
   /* ------------------------------------------------------------------ receiving */
@@ -259,21 +265,21 @@ export class IkeSa {
     if (this.state === 'destroyed') return;
     const head = parseMessage(bytes);
     if (!head.ok) {
-      this.#drop(`unparsable message: ${head.error.reason}`);
+      this.drop(`unparsable message: ${head.error.reason}`);
       return;
     }
     const h = head.header;
     // §2.1: a message's I flag is the sender's role; ours must be the opposite
     if (h.initiator === this.initiator) {
-      this.#drop('message with our own I flag');
+      this.drop('message with our own I flag');
       return;
     }
     if (h.exchangeType === ExchangeType.IKE_SA_INIT) {
-      this.#receivePlain(new InboundMessage(h, head.payloads, bytes), remote, localPort, now);
+      this.receivePlain(new InboundMessage(h, head.payloads, bytes), remote, localPort, now);
       return;
     }
     if (!this.keys || !this.algorithms) {
-      this.#drop(`${exchangeName(h.exchangeType)} before the keys`);
+      this.drop(`${exchangeName(h.exchangeType)} before the keys`);
       return;
     }
     // §2.1: a repeated request is answered with the kept response before anything else
@@ -285,18 +291,18 @@ export class IkeSa {
         if (last?.type !== PayloadType.SKF || last.fragmentNumber === 1) {
           this.counters.retransmitted++;
           this.log('net', LogLevel.DIAGNOSE, `request ${h.messageId} repeated: response sent again`);
-          this.#transmit(cached);
+          this.transmit(cached);
         }
         return;
       }
     }
     let message: InboundMessage;
     if (last?.type === PayloadType.SKF) {
-      const r = this.#reassemblerFor().add(bytes, now);
+      const r = this.reassemblerFor().add(bytes, now);
       if (r.kind === 'incomplete') return;
       if (r.kind === 'drop') {
-        if (r.authentic) this.#malformed(r.authentic, `fragmented message: ${r.reason}`, now);
-        else this.#drop(`fragment: ${r.reason}`);
+        if (r.authentic) this.malformed(r.authentic, `fragmented message: ${r.reason}`, now);
+        else this.drop(`fragment: ${r.reason}`);
         return;
       }
       this.log('enc', LogLevel.CONTROL, `reassembled ${exchangeName(r.header.exchangeType)} ${r.header.response ? 'response' : 'request'} ${r.header.messageId} from ${last.totalFragments} fragments (RFC 7383)`);
@@ -304,16 +310,16 @@ export class IkeSa {
     } else {
       const r = unprotectMessage(this.context.crypto, this.algorithms, skKeys(this.keys, !this.initiator), bytes);
       if (!r.ok) {
-        if (r.authentic) this.#malformed(r.authentic, r.reason, now);
-        else this.#drop(r.reason);
+        if (r.authentic) this.malformed(r.authentic, r.reason, now);
+        else this.drop(r.reason);
         return;
       }
       message = new InboundMessage(r.header, [...r.plain, ...r.payloads]);
     }
-    this.#authentic(message, remote, localPort, now);
+    this.authentic(message, remote, localPort, now);
   }
 
-  #reassemblerFor(): Reassembler {
+  private reassemblerFor(): Reassembler {
     if (!this.#reassembler) {
       this.#reassembler = new Reassembler(this.context.crypto, this.algorithms!, skKeys(this.keys!, !this.initiator), { maxMessages: 2 });
     }
@@ -330,13 +336,13 @@ export class IkeSa {
    * up. Only a new Message ID is answered (§2.21: not for a forged or stale one); an
    * authenticated response that does not parse is dropped (responses are never answered).
    */
-  #malformed(error: AuthenticError, reason: string, now: number): void {
+  private malformed(error: AuthenticError, reason: string, now: number): void {
     const h = error.header;
-    this.#drop(reason);
+    this.drop(reason);
     if (h.response || h.exchangeType === ExchangeType.IKE_SA_INIT) return;
     const verdict = this.#responses.request(h.messageId);
     if (verdict.kind === 'retransmit') {
-      this.#transmit(verdict.bytes);
+      this.transmit(verdict.bytes);
       return;
     }
     if (verdict.kind === 'drop') return;
@@ -345,7 +351,7 @@ export class IkeSa {
     this.respond(h.exchangeType, h.messageId, new OutboundMessage(h.exchangeType, true).notify(error.notify.type, error.notify.data));
   }
 
-  #drop(reason: string): void {
+  private drop(reason: string): void {
     this.counters.dropped++;
     this.log('enc', LogLevel.CONTROL, `message dropped: ${reason}`);
   }
@@ -356,28 +362,28 @@ export class IkeSa {
    */
   receiveFirst(message: InboundMessage, now: number): void {
     this.counters.received++;
-    this.#request(message, now);
+    this.receiveRequest(message, now);
   }
 
   /** IKE_SA_INIT: in the clear (§1.2); the first request came through receiveFirst. */
-  #receivePlain(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
+  private receivePlain(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
     const h = message.header;
     if (!h.response) {
       // a repeated IKE_SA_INIT request for this half-open SA: the same response (§2.1)
       const cached = this.#responses.cached(0);
       if (cached && h.messageId === 0) {
         this.counters.retransmitted++;
-        this.#transmit(cached);
+        this.transmit(cached);
       } else {
-        this.#drop('IKE_SA_INIT request for an existing IKE SA');
+        this.drop('IKE_SA_INIT request for an existing IKE SA');
       }
       return;
     }
-    this.#response(message, remote, localPort, now);
+    this.receiveResponse(message, remote, localPort, now);
   }
 
   /** A message that authenticated (or IKE_SA_INIT): a response to ours, or a request. */
-  #authentic(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
+  private authentic(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
     this.counters.received++;
     this.lastInbound = now;
     // §2.23: a responder follows the peer to the address and port of authenticated messages
@@ -393,20 +399,20 @@ export class IkeSa {
         this.log('net', LogLevel.CONTROL, `authentic message from ${remote.address}:${remote.port}, but no NAT was detected in front of the peer: its address stays ${this.remote.address}`);
       }
     }
-    if (message.header.response) this.#response(message, remote, localPort, now);
-    else this.#request(message, now);
+    if (message.header.response) this.receiveResponse(message, remote, localPort, now);
+    else this.receiveRequest(message, now);
   }
 
-  #response(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
+  private receiveResponse(message: InboundMessage, remote: Endpoint, localPort: number, now: number): void {
     const h = message.header;
     const active = this.#active;
     if (!active || active.messageId !== h.messageId || active.tasks[0].exchange !== h.exchangeType) {
-      this.#drop(`unexpected response ${h.messageId} (${exchangeName(h.exchangeType)})`);
+      this.drop(`unexpected response ${h.messageId} (${exchangeName(h.exchangeType)})`);
       return;
     }
     const r = this.#requests.response(h.messageId, now);
     if (!r.ok) {
-      this.#drop(`response ${h.messageId}: ${r.reason}`);
+      this.drop(`response ${h.messageId}: ${r.reason}`);
       return;
     }
     if (h.exchangeType === ExchangeType.IKE_SA_INIT) this.counters.received++;
@@ -428,25 +434,39 @@ export class IkeSa {
       return;
     }
     if (status === 'again') {
-      this.#restartInit(active.tasks, now);
+      this.restartInit(active.tasks, now);
       return;
     }
-    if (h.exchangeType === ExchangeType.IKE_AUTH) this.init = null; // §2.15: only IKE_AUTH signs the first messages
-    this.#next(now);
+    if (h.exchangeType === ExchangeType.IKE_AUTH) this.authenticated();
+    this.next(now);
+  }
+
+  /**
+   * IKE_AUTH is over: what only it uses is let go. RFC 7296 §2.15: the IKE_SA_INIT messages
+   * and SK_pi/SK_pr sign or verify the AUTH payloads and nothing else; the first CHILD SA,
+   * keyed with the IKE_SA_INIT nonces (§2.17), is keyed by now; later CHILD SAs use SK_d and
+   * their own exchange's nonces (§2.17), an IKE rekey SK_d (§2.18).
+   */
+  private authenticated(): void {
+    this.init = null;
+    if (this.keys) {
+      this.keys.skPi = RELEASED;
+      this.keys.skPr = RELEASED;
+    }
   }
 
   /** The tasks that answer a request of the peer are made by the engine (they depend on what it asks). */
   responderTasks: (sa: IkeSa, message: InboundMessage) => Task[] = () => [];
 
-  #request(message: InboundMessage, now: number): void {
+  private receiveRequest(message: InboundMessage, now: number): void {
     const h = message.header;
     const verdict = this.#responses.request(h.messageId);
     if (verdict.kind === 'retransmit') {
-      this.#transmit(verdict.bytes);
+      this.transmit(verdict.bytes);
       return;
     }
     if (verdict.kind === 'drop') {
-      this.#drop(`request ${h.messageId}: ${verdict.reason}`);
+      this.drop(`request ${h.messageId}: ${verdict.reason}`);
       return;
     }
     this.log('ike', LogLevel.CONTROL, () => `received ${exchangeName(h.exchangeType)} request ${h.messageId}`);
@@ -467,7 +487,7 @@ export class IkeSa {
       failed = this.state === 'connecting'; // a half-open SA that failed is not kept
     }
     this.respond(h.exchangeType, h.messageId, out);
-    if (h.exchangeType === ExchangeType.IKE_AUTH) this.init = null; // a repeated IKE_AUTH gets the kept response
+    if (h.exchangeType === ExchangeType.IKE_AUTH) this.authenticated(); // a repeated IKE_AUTH gets the kept response
     if (failed) this.destroy(now, 'the exchange failed');
     else this.afterResponse?.(now);
     this.afterResponse = null;
@@ -478,15 +498,15 @@ export class IkeSa {
 
   /** Sends a response and keeps it for retransmission (§2.1). */
   respond(exchange: number, messageId: number, out: OutboundMessage): void {
-    const datagrams = this.#encode(exchange, true, messageId, out);
+    const datagrams = this.encode(exchange, true, messageId, out);
     this.#responses.responded(messageId, datagrams);
-    this.#transmit(datagrams);
+    this.transmit(datagrams);
     this.log('ike', LogLevel.CONTROL, () => `sending ${exchangeName(exchange)} response ${messageId}`);
   }
 
   /* ------------------------------------------------------------------ sending */
 
-  #header(exchange: number, response: boolean, messageId: number): MessageHeader {
+  private header(exchange: number, response: boolean, messageId: number): MessageHeader {
     return { spiI: this.spiI, spiR: this.spiR, exchangeType: exchange, initiator: this.initiator, higherVersion: false, response, messageId };
   }
 
@@ -494,8 +514,8 @@ export class IkeSa {
    * The datagrams of a message: IKE_SA_INIT in the clear; others in an SK payload (§3.14), or
    * in SKF fragments (RFC 7383 §2.5) when fragmentation was agreed and the message does not fit.
    */
-  #encode(exchange: number, response: boolean, messageId: number, out: OutboundMessage): Datagrams {
-    const header = this.#header(exchange, response, messageId);
+  private encode(exchange: number, response: boolean, messageId: number, out: OutboundMessage): Datagrams {
+    const header = this.header(exchange, response, messageId);
     const { crypto } = this.context;
     if (exchange === ExchangeType.IKE_SA_INIT) {
       const bytes = encodePlain(header, out);
@@ -517,7 +537,7 @@ export class IkeSa {
     return [whole];
   }
 
-  #transmit(datagrams: Datagrams): void {
+  private transmit(datagrams: Datagrams): void {
     for (const d of datagrams) this.context.send(this.localPort, this.remote, d);
     this.counters.sent += datagrams.length;
   }
@@ -527,7 +547,7 @@ export class IkeSa {
   /** Retransmissions (§2.1), give-up (§2.4), keepalives, DPD, rekeys and lifetimes. */
   tick(now: number): void {
     if (this.state === 'destroyed') return;
-    for (const action of this.#requests.tick(now)) this.#onWindow(action, now);
+    for (const action of this.#requests.tick(now)) this.onWindow(action, now);
     this.#reassembler?.expire(now);
   }
 
@@ -536,21 +556,21 @@ export class IkeSa {
     return this.state === 'destroyed';
   }
 
-  #onWindow(action: InitiatorAction<Datagrams>, now: number): void {
+  private onWindow(action: InitiatorAction<Datagrams>, now: number): void {
     if (action.kind === 'retransmit') {
       this.counters.retransmitted++;
       this.log('net', LogLevel.CONTROL, `retransmit ${action.attempt} of request ${action.messageId}`);
-      this.#transmit(action.bytes);
+      this.transmit(action.bytes);
     } else if (action.kind === 'giveUp') {
       this.log('ike', LogLevel.AUDIT, `giving up after ${this.#requests.counters.retransmits} retransmits: the peer ${this.remote.address} is not answering (RFC 7296 §2.4)`);
       const wasEstablished = this.state === 'established';
       this.destroy(now, 'peer not answering');
-      if (wasEstablished) this.#afterDeath();
+      if (wasEstablished) this.afterDeath();
     }
   }
 
   /** dpd_action (swanctl.conf): restart establishes the CHILD SAs again. */
-  #afterDeath(): void {
+  private afterDeath(): void {
     const restart = this.connection.children.filter((c) => c.dpd_action === 'restart');
     if (restart.length > 0) this.context.restart(this.connection, restart[0]);
   }

@@ -282,8 +282,11 @@ export class CompiledSelector {
   readonly #remoteEnd: number;
   readonly #protocol: number;
   readonly #portless: boolean;
-  readonly #localPorts: readonly [number, number];
-  readonly #remotePorts: readonly [number, number];
+  /** the port ranges as numbers (copies of the selector's, not arrays: fewer objects per SPD entry) */
+  readonly #localPortLow: number;
+  readonly #localPortHigh: number;
+  readonly #remotePortLow: number;
+  readonly #remotePortHigh: number;
 
   constructor(selector: Selector) {
     const word = (a: Uint8Array) => readU32(a, 0);
@@ -296,8 +299,10 @@ export class CompiledSelector {
     this.#remoteEnd = v4 ? word(selector.remote.end) : 0;
     this.#protocol = selector.protocol;
     this.#portless = portless(selector);
-    this.#localPorts = [selector.localPorts[0], selector.localPorts[1]];
-    this.#remotePorts = [selector.remotePorts[0], selector.remotePorts[1]];
+    this.#localPortLow = selector.localPorts[0];
+    this.#localPortHigh = selector.localPorts[1];
+    this.#remotePortLow = selector.remotePorts[0];
+    this.#remotePortHigh = selector.remotePorts[1];
   }
 
   /** Whether the packet read into `p` matches; `outbound` as for matchesPacket. */
@@ -320,9 +325,7 @@ export class CompiledSelector {
     const swap = !outbound && !p.icmp;
     const localPort = swap ? p.destinationPort : p.sourcePort;
     const remotePort = swap ? p.sourcePort : p.destinationPort;
-    const lp = this.#localPorts;
-    const rp = this.#remotePorts;
-    return localPort >= lp[0] && localPort <= lp[1] && remotePort >= rp[0] && remotePort <= rp[1];
+    return localPort >= this.#localPortLow && localPort <= this.#localPortHigh && remotePort >= this.#remotePortLow && remotePort <= this.#remotePortHigh;
   }
 }
 
