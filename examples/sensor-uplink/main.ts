@@ -15,7 +15,8 @@
 import config from 'mc/config';
 import { boot } from 'xs-ipsec/boot';
 import { openSensor } from 'sensor-uplink/sensor';
-import { SensorUplink, uplinkSettings } from './uplink.js';
+import { uplinkSettings } from './readings.js';
+import { SensorUplink } from './uplink.js';
 
 declare function trace(...args: unknown[]): void;
 

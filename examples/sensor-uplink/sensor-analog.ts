@@ -7,7 +7,7 @@
  * Runs only on the device (there is no device.io on the desktop host).
  */
 import config from 'mc/config';
-import type { Reading, Sensor } from './uplink.js';
+import type { Reading, Sensor } from './readings.js';
 
 interface AnalogInput {
   read(): number;

@@ -3,7 +3,7 @@
  * that drifts around 21 °C on a slow sine with a little deterministic jitter, so that a
  * collector sees plausible, changing values. The device reads a real input: ./sensor-analog.ts.
  */
-import type { Reading, Sensor } from './uplink.js';
+import type { Reading, Sensor } from './readings.js';
 
 export function openSensor(): Sensor {
   let n = 0;

@@ -4,5 +4,5 @@
  * simulator by scripts/setup.mjs.
  */
 declare module 'sensor-uplink/sensor' {
-  export function openSensor(): import('./uplink.js').Sensor;
+  export function openSensor(): import('./readings.js').Sensor;
 }

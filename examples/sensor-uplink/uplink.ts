@@ -10,45 +10,9 @@
  */
 import { Socket } from 'socket';
 import Timer from 'timer';
+import { encodeReading, type Sensor, type UplinkSettings } from './readings.js';
 
-/** One reading of a sensor: its value and unit. */
-export interface Reading {
-  value: number;
-  unit: string;
-}
-
-/** Where readings come from: the board's analog input on the device, a simulation on the desktop. */
-export interface Sensor {
-  readonly name: string;
-  read(): Reading;
-}
-
-/** The example's settings: the manifest's config.sensor (mcconfig can override them on its command line). */
-export interface UplinkSettings {
-  /** the collector's address: inside headquarters' network, behind the tunnel */
-  collector: string;
-  port: number;
-  /** seconds between readings */
-  interval: number;
-}
-
-type UdpSocket = { write(address: string, port: number, data: ArrayBuffer): void; close(): void };
-
-/** Checks config.sensor: what the example needs, with a message that says what is wrong. */
-export function uplinkSettings(v: unknown): UplinkSettings {
-  const s = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-  const problems: string[] = [];
-  if (typeof s.collector !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(s.collector)) problems.push(`config.sensor.collector: an IPv4 address, got ${JSON.stringify(s.collector)}`);
-  if (!Number.isInteger(s.port) || (s.port as number) < 1 || (s.port as number) > 65535) problems.push(`config.sensor.port: a port from 1 to 65535, got ${JSON.stringify(s.port)}`);
-  if (typeof s.interval !== 'number' || !(s.interval >= 0.1 && s.interval <= 86400)) problems.push(`config.sensor.interval: seconds from 0.1 to 86400, got ${JSON.stringify(s.interval)}`);
-  if (problems.length) throw new RangeError(problems.join('; '));
-  return { collector: s.collector as string, port: s.port as number, interval: s.interval as number };
-}
-
-/** One reading as the line the collector receives. */
-export function encodeReading(device: string, sequence: number, uptime: number, sensor: string, reading: Reading): string {
-  return JSON.stringify({ device, seq: sequence, uptime: Math.round(uptime * 10) / 10, sensor, value: reading.value, unit: reading.unit });
-}
+type UdpSocket = { write(address: string, port: number, data: ArrayBuffer): void };
 
 export class SensorUplink {
   readonly #socket: UdpSocket;
@@ -57,7 +21,6 @@ export class SensorUplink {
   readonly #device: string;
   readonly #start = Date.now();
   readonly #print: (line: string) => void;
-  #timer: unknown = null;
   sent = 0;
   failed = 0;
 
@@ -72,7 +35,7 @@ export class SensorUplink {
   start(): void {
     const s = this.#settings;
     this.#print(`sensor-uplink: ${this.#sensor.name} every ${s.interval} s to ${s.collector}:${s.port} as ${this.#device}`);
-    this.#timer = Timer.repeat(() => this.send(), Math.round(s.interval * 1000));
+    Timer.repeat(() => this.send(), Math.round(s.interval * 1000));
   }
 
   /** Sends one reading now. */
@@ -86,11 +49,5 @@ export class SensorUplink {
       // no route or no buffer yet: counted, and said once every ten
       if (this.failed++ % 10 === 0) this.#print(`sensor-uplink: reading ${sequence} not sent (${(e as Error).message}); ${this.failed} so far`);
     }
-  }
-
-  stop(): void {
-    if (this.#timer !== null) Timer.clear(this.#timer as Parameters<typeof Timer.clear>[0]);
-    this.#timer = null;
-    this.#socket.close();
   }
 }

@@ -70,7 +70,6 @@ export class Firmware {
   #ike: IkeEngine | null;
   readonly #options: FirmwareOptions;
   readonly #watch = new CounterWatch();
-  readonly #timers: unknown[] = [];
   #seconds = 0;
 
   constructor(options: FirmwareOptions) {
@@ -103,11 +102,6 @@ export class Firmware {
     return this.#ike;
   }
 
-  /** The SAs and policies the data path reads now. */
-  get keys(): Keying {
-    return this.#keys;
-  }
-
   /** Starts the connections (start_action = start) and the timers. */
   start(): void {
     const { config, log } = this;
@@ -116,26 +110,19 @@ export class Firmware {
       this.#ike.startAll();
     }
     // retransmissions, DPD, keepalives, rekeys and lifetimes; packets caught by trap policies
-    this.#timers.push(Timer.repeat(() => {
+    Timer.repeat(() => {
       for (const name of this.gateway.acquires.splice(0)) this.#ike?.acquire(name);
       this.#ike?.tick();
-    }, 200));
+    }, 200);
     // path MTU aging every second, and every REPORT_SECONDS what the data path counted in the
     // meantime (drops by reason, per SA and for the gateway): drops reach the log without the
     // data path logging per packet
-    this.#timers.push(Timer.repeat(() => {
+    Timer.repeat(() => {
       this.gateway.tick();
-      if (++this.#seconds % REPORT_SECONDS === 0) this.reportCounters();
-    }, 1000));
+      if (++this.#seconds % REPORT_SECONDS === 0) this.#reportCounters();
+    }, 1000);
     const k = this.#keys;
     log.log('cfg', LogLevel.AUDIT, `gateway up on ${config.tunnel.name} (${config.tunnel.address}, MTU ${this.mtu}), ${k.engine.size} SAs, ${k.spd.entries('out').length + k.spd.entries('in').length} policies`);
-  }
-
-  /** Stops the timers, deletes the IKE SAs (the peers are told) and closes the sockets. */
-  stop(reason = 'firmware stopped'): void {
-    for (const t of this.#timers.splice(0)) Timer.clear(t as Parameters<typeof Timer.clear>[0]);
-    if (this.#ike) for (const sa of this.#ike.sas) this.#ike.terminate(sa, reason);
-    this.host.close();
   }
 
   /** SAs and policies from a configuration, or the problems that refused them. */
@@ -176,7 +163,7 @@ export class Firmware {
   }
 
   /** Logs what the data path counted since the last report: drops at CONTROL, the rest at DIAGNOSE. */
-  reportCounters(): void {
+  #reportCounters(): void {
     const { log, gateway } = this;
     const changes = this.#watch.changes('gateway', gateway.counters as unknown as Record<string, number>);
     const drops = changes.filter((c) => !QUIET.has(c.slice(0, c.indexOf(' '))));
@@ -200,7 +187,7 @@ export class Firmware {
     try {
       const document = validateGatewayConfig(this.#options.readDocument());
       const next = this.#keying(document);
-      this.reportCounters(); // what the SAs being replaced counted
+      this.#reportCounters(); // what the SAs being replaced counted
       if (this.#ike) for (const sa of this.#ike.sas) this.#ike.terminate(sa, 'configuration reloaded');
       this.#keys = next;
       this.#config = document;

@@ -18,6 +18,7 @@
  *   board         the board's default proposal order (boards/<board>/manifest.json): used by
  *                 connections and CHILD_SAs that do not list their own proposals
  */
+import { formatAddress, parseRange } from '../policy/selector.js';
 
 export interface DeviceValues {
   id?: string;
@@ -43,16 +44,15 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The prefix of an address with prefix length: "10.1.0.17/24" -> "10.1.0.0/24" (IPv4; IPv6 kept as written). */
+/** The network of an address with its prefix length: "10.1.0.17/24" -> "10.1.0.0/24"; as written when it does not parse (the validator reports it). */
 function network(address: string): string {
-  const [host, length] = address.split('/');
-  const bits = Number(length);
-  const octets = host.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255) || !Number.isInteger(bits) || bits < 0 || bits > 32) return address;
-  const value = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  const n = (value & mask) >>> 0;
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/${bits}`;
+  const slash = address.indexOf('/');
+  if (slash < 0) return address;
+  try {
+    return `${formatAddress(parseRange(address).start)}${address.slice(slash)}`;
+  } catch {
+    return address;
+  }
 }
 
 /**

@@ -62,7 +62,6 @@ export function keyLengths(encryption: Algorithm, integrity: Algorithm | null): 
   return [enc, i && i.kind === 'mac' ? i.keyBytes : 0];
 }
 
-/** AEAD transforms: one provider call per packet (ESP's AEAD construction, EspAeadKey). */
 /**
  * Per-packet scratch shared by every transform: the data path is single-threaded and each of
  * these is used within one seal or open only, so the SAs need not each hold their own (on XS a
@@ -100,7 +99,9 @@ function cbcIvFor(ivLength: number): { iv: Uint8Array; view: DataView } {
 }
 /** GMAC's authenticated data, gathered for one packet; grows to the largest packet seen. */
 let gmacScratch: Uint8Array | null = null;
+let gmacScratchView: DataView | null = null;
 
+/** AEAD transforms: one provider call per packet (ESP's AEAD construction, EspAeadKey). */
 class AeadTransform implements EspTransform {
   readonly ivLength: number;
   readonly icvLength: number;
@@ -152,7 +153,10 @@ class GmacTransform implements EspTransform {
     this.#nonceView = new DataView(this.#nonce.buffer);
     this.icvLength = p.tagBytes;
     this.#esn = esn;
-    gmacScratch ??= new Uint8Array(2048);
+    if (!gmacScratch) {
+      gmacScratch = new Uint8Array(2048);
+      gmacScratchView = new DataView(gmacScratch.buffer);
+    }
   }
 
   /** Nonce = salt || IV; the AAD: SPI, [seq high,] seq, IV, payload (RFC 4543 §3.2, §5). */
@@ -161,11 +165,14 @@ class GmacTransform implements EspTransform {
     this.#nonceView.setUint32(8, view.getUint32(esp + 12));
     const head = this.#esn ? 12 : 8;
     const total = head + 8 + length;
-    if (gmacScratch!.length < total) gmacScratch = new Uint8Array(total);
+    if (gmacScratch!.length < total) {
+      gmacScratch = new Uint8Array(total);
+      gmacScratchView = new DataView(gmacScratch.buffer);
+    }
     const data = gmacScratch!;
     data.set(buffer.subarray(esp, esp + 4));
     if (this.#esn) {
-      new DataView(data.buffer).setUint32(4, seqHigh);
+      gmacScratchView!.setUint32(4, seqHigh);
       data.set(buffer.subarray(esp + 4, esp + 8), 8);
     } else {
       data.set(buffer.subarray(esp + 4, esp + 8), 4);

@@ -77,6 +77,15 @@ export function parseAddress(text: string): Uint8Array {
   return out;
 }
 
+/** Whether text is a dotted IPv4 address (parseAddress's rules). */
+export function isIpv4Address(text: string): boolean {
+  try {
+    return parseAddress(text).length === 4;
+  } catch {
+    return false;
+  }
+}
+
 /** An address as text: dotted IPv4, or IPv6 in RFC 5952 form (lower case, the longest run of zeros as "::"). */
 export function formatAddress(address: Uint8Array): string {
   if (address.length === 4) return Array.from(address).join('.');

@@ -15,6 +15,8 @@
 import { validateGatewayConfig } from '../config/gateway-config.js';
 import { IdType, parseIdentity } from '../config/identity.js';
 import { parseSecret } from '../config/ike-config.js';
+import { parses } from '../config/validate.js';
+import { isIpv4Address, parseRange } from '../policy/selector.js';
 import { utf8Bytes } from '../crypto/bytes.js';
 import { NVS_MAX_STRING_BYTES, type NvsItem } from './nvs-image.js';
 
@@ -40,24 +42,20 @@ export interface Provisioned {
 /** The most bytes of UTF-8 a Preference string holds (NVS: 4000 with its NUL). */
 const MAX_STRING = NVS_MAX_STRING_BYTES - 1;
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 /**
  * The gateway is an IPv4 address: the firmware puts it in remote_addrs, which takes addresses
  * (names are not resolved, as ike-config.ts says), and talks IKE and ESP over IPv4 only.
  */
 function gatewayProblem(text: string): string | undefined {
-  if (!IPV4.test(text) || text.split('.').some((p) => Number(p) > 255)) {
-    return `an IPv4 address: four numbers 0..255 (the firmware does not resolve names${text.includes(':') ? '; IKE and ESP run over IPv4 only' : ''})`;
-  }
-  return undefined;
+  if (isIpv4Address(text)) return undefined;
+  return `an IPv4 address: four numbers 0..255 (the firmware does not resolve names${text.includes(':') ? '; IKE and ESP run over IPv4 only' : ''})`;
 }
 
-/** The device's inner address with its prefix (tunnel.address, and its CHILD_SAs' local_ts): IPv4 a.b.c.d/n. */
+/** The device's inner address with its prefix (tunnel.address, and its CHILD_SAs' local_ts): IPv4 a.b.c.d/n, n from 1 to 32. */
 function addressProblem(text: string): string | undefined {
-  const [host, length, extra] = text.split('/');
-  const bits = Number(length);
-  if (extra !== undefined || length === undefined || !/^\d{1,2}$/.test(length) || bits < 1 || bits > 32 || gatewayProblem(host)) {
+  const slash = text.indexOf('/');
+  const length = text.slice(slash + 1);
+  if (slash < 0 || !isIpv4Address(text.slice(0, slash)) || !/^\d{1,2}$/.test(length) || !parses(parseRange)(text) || Number(length) < 1) {
     return 'an IPv4 address with its prefix length, e.g. 10.1.0.17/32';
   }
   return undefined;
